@@ -1,0 +1,50 @@
+# Two commands on a fresh machine:  `make demo`  and  `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+
+.PHONY: demo test install lint migrations-check messages clean-demo bench
+
+# The venv is rebuilt when the dependencies or the lock change.
+$(VENV)/.installed: pyproject.toml requirements/constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+# --- The demo: SQLite, an embedded Celery broker, everything under var/ --------------------
+demo: export DJANGO_DEBUG := 1
+demo: install
+	@mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo
+	@echo "  Site:   http://localhost:8000/   (Korean; English at http://localhost:8000/en/)"
+	@echo "  Admin:  http://localhost:8000/admin/"
+	@echo "  Health: http://localhost:8000/healthz"
+	@echo "  Emails (sign-up verification, password reset) are printed by the worker below."
+	@echo "  Press Ctrl-C to stop everything."
+	@echo
+	$(BIN)/honcho --procfile Procfile start
+
+# --- The whole test suite against this machine's PostgreSQL and Redis -----------------------
+test: install lint migrations-check
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+migrations-check: install
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+# Extract and compile translations (needs gettext's msgfmt).
+messages: install
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l ko -l en --ignore '.venv/*' --ignore 'var/*'
+	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore '.venv/*'
+
+clean-demo:
+	rm -rf var/db.sqlite3* var/celery-broker.sqlite3* var/celerybeat-schedule* var/media

@@ -1,0 +1,1 @@
+"""Wagtail pages: catalogue, programmes (micro-degrees), courses and modules; runs, enrolment."""

@@ -1,0 +1,1 @@
+"""Assignments, submissions, the grading sandbox and pipeline, the gradebook, certificates."""

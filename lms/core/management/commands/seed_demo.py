@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand
+
+from lms.core.demo import DEMO_PASSWORD, demo_seed
+
+
+class Command(BaseCommand):
+    help = "Create the demo programme, pages and accounts (idempotent)."
+
+    def handle(self, *args, **options):
+        results = demo_seed()
+        self.stdout.write(self.style.SUCCESS("Demo data is in place."))
+        self.stdout.write("Demo accounts (password for all: %s):" % DEMO_PASSWORD)
+        for account, created in results:
+            roles = ", ".join(str(r.label) for r in account.roles) or "superuser"
+            note = "created" if created else "exists"
+            self.stdout.write(f"  {account.email:<28} {roles:<20} ({note})")

@@ -1,0 +1,61 @@
+"""Shared fixtures. The suite runs against the real PostgreSQL and Redis of this machine and
+stops at once, with a clear message, when either is missing: nothing is skipped silently."""
+
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+
+from tests.factories import UserFactory
+
+
+def _reachable(url: str, default_port: int) -> tuple[bool, str]:
+    parsed = urlparse(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or default_port
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True, f"{host}:{port}"
+    except OSError as exc:
+        return False, f"{host}:{port} ({exc})"
+
+
+def pytest_sessionstart(session):
+    db = settings.DATABASES["default"]
+    problems = []
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        problems.append(f"DATABASE_URL must point at PostgreSQL, got {db['ENGINE']}")
+    else:
+        ok, where = _reachable(f"postgres://{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}",
+                               5432)
+        if not ok:
+            problems.append(f"PostgreSQL is not reachable at {where}")
+    if not settings.CELERY_BROKER_URL.startswith("redis"):
+        problems.append(f"CELERY_BROKER_URL must point at Redis, got {settings.CELERY_BROKER_URL}")
+    else:
+        ok, where = _reachable(settings.CELERY_BROKER_URL, 6379)
+        if not ok:
+            problems.append(f"Redis is not reachable at {where}")
+    if problems:
+        pytest.exit("The test suite needs the real services: " + "; ".join(problems)
+                    + ". Start them (see .ci/run) and run again.", returncode=3)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache; no test may inherit another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def password():
+    return "correct-horse-battery-staple-42"

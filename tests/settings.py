@@ -1,0 +1,21 @@
+"""Test settings: production settings, pointed at this machine's real PostgreSQL and Redis.
+
+Only what a test run needs differs from production: a fixed secret, no HTTPS redirect for the
+test client, plain static storage (no collectstatic), a fast password hasher.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-production")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lms")
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+
+from lms.settings import *  # noqa: E402, F403
+from lms.settings import STORAGES  # noqa: E402
+
+STORAGES = {**STORAGES, "staticfiles": {
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303 - speed
+WHITENOISE_AUTOREFRESH = True
