@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test install lint migrations-check messages clean-demo bench
+.PHONY: demo test install lint migrations-check messages clean-demo lock
 
 # The venv is rebuilt when the dependencies or the lock change.
 $(VENV)/.installed: pyproject.toml requirements/constraints.txt
@@ -48,3 +48,10 @@ messages: install
 
 clean-demo:
 	rm -rf var/db.sqlite3* var/celery-broker.sqlite3* var/celerybeat-schedule* var/media
+
+# Regenerate the constraints file from the current venv (after changing dependencies).
+lock: install
+	$(BIN)/python -m pip install --quiet -e '.[test,hub-docker,hub-kubernetes]'
+	{ echo '# Reproducible install: `make lock` regenerates this from a working venv (pip freeze, Python 3.11).'; \
+	  echo '# Installed with: pip install -c requirements/constraints.txt -e ".[test]"'; \
+	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e'; } > requirements/constraints.txt

@@ -178,6 +178,7 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # --- Static and media files -----------------------------------------------------------------
 STATIC_URL = env.str("DJANGO_STATIC_URL", default="/static/")
+STATICFILES_DIRS = [BASE_DIR / "lms" / "static"]
 STATIC_ROOT = env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static"))
 MEDIA_URL = env.str("DJANGO_MEDIA_URL", default="/media/")
 MEDIA_ROOT = env.str("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media"))

@@ -1,11 +1,18 @@
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from lms.accounts.forms import ProfileForm
 from lms.accounts.services import profile_update
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Form messages are asserted in English; the Korean page test asks for /ko/ itself."""
+    with translation.override("en"):
+        yield
 
 VALID = {
     "full_name": "김하늘",
@@ -59,8 +66,7 @@ def test_profile_form_refuses_an_unknown_participant_status():
 def test_profile_page_shows_errors_in_korean_and_keeps_the_answers(client, user):
     client.force_login(user)
 
-    response = client.post(reverse("profile"), {**VALID, "region": "atlantis"},
-                           HTTP_ACCEPT_LANGUAGE="ko")
+    response = client.post("/ko/accounts/profile/", {**VALID, "region": "atlantis"})
 
     assert response.status_code == 200
     body = response.content.decode()

@@ -92,3 +92,21 @@ def test_missing_page_is_a_friendly_404(client, seeded):
 
     assert response.status_code == 404
     assert "페이지를 찾을 수 없습니다" in response.content.decode()
+
+
+def test_every_korean_message_is_translated_and_compiled():
+    import gettext
+
+    from babel.messages.pofile import read_po
+
+    po_path = ROOT / "locale" / "ko" / "LC_MESSAGES" / "django.po"
+    with po_path.open("rb") as f:
+        catalogue = read_po(f, locale="ko")
+    with (po_path.with_suffix(".mo")).open("rb") as f:
+        compiled = gettext.GNUTranslations(f)
+
+    untranslated = [m.id for m in catalogue if m.id and not m.string]
+    assert untranslated == []
+    for message in catalogue:
+        if message.id and isinstance(message.id, str):
+            assert compiled.gettext(message.id) == message.string, message.id
