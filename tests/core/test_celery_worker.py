@@ -9,39 +9,55 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from kombu import Connection
 
 from lms.celery import app
+from lms.core.mail import message_to_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def worker(tmp_path):
-    """A Celery worker in its own process, consuming both queues, delivering mail to files."""
-    outbox = tmp_path / "outbox"
-    outbox.mkdir()
+def _start_worker(*, broker_url: str, outbox: Path, extra_env: dict | None = None):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_BROKER_URL": broker_url,
         "EMAIL_URL": f"filemail:///{outbox}",
+        **(extra_env or {}),
     }
-    app.control.purge()
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "lms", "worker", "-Q", "default,grading",
          "--pool", "solo", "--loglevel", "INFO", "--hostname", f"pytest-{os.getpid()}@%h"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        out, _ = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    print(out)  # noqa: T201 - shown by pytest when the test fails
+
+
+@pytest.fixture
+def outbox(tmp_path):
+    folder = tmp_path / "outbox"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def worker(outbox):
+    """A Celery worker in its own process on the Redis broker, delivering mail to files."""
+    app.control.purge()
+    proc = _start_worker(broker_url=settings.CELERY_BROKER_URL, outbox=outbox)
     try:
         yield outbox
     finally:
-        proc.terminate()
-        try:
-            out, _ = proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
-        print(out)  # noqa: T201 - shown by pytest when the test fails
+        _stop(proc)
 
 
 def _wait_for_file(folder: Path, timeout: float = 60) -> Path:
@@ -69,6 +85,22 @@ def test_queued_email_is_delivered_by_a_real_worker(worker, django_capture_on_co
     delivered = _wait_for_file(worker).read_text()
     assert "learner@example.com" in delivered
     assert "text/html" in delivered
+
+
+def test_demo_embedded_broker_carries_tasks_to_a_real_worker(tmp_path, outbox):
+    """The demo's default broker (kombu's SQLAlchemy transport on SQLite) needs no server."""
+    broker_url = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+    proc = _start_worker(broker_url=broker_url, outbox=outbox)
+    try:
+        payload = message_to_dict(EmailMultiAlternatives(subject="demo broker", body="b",
+                                                         to=["demo@example.com"]))
+        with Connection(broker_url) as conn:
+            app.send_task("lms.core.tasks.email_send_task", args=[payload], connection=conn,
+                          queue="default")
+
+        assert "demo@example.com" in _wait_for_file(outbox).read_text()
+    finally:
+        _stop(proc)
 
 
 def test_email_is_not_queued_before_the_transaction_commits(django_capture_on_commit_callbacks,
