@@ -136,6 +136,10 @@ if SPAWNER == "local":
     singleuser = BIN / "jupyterhub-singleuser"
     if singleuser.exists():
         c.Spawner.cmd = [str(singleuser)]
+    # The servers run as the hub's own user; where that is root (a throwaway demo machine or
+    # CI), Jupyter Server needs to be told that this is intended.
+    if os.geteuid() == 0:
+        c.Spawner.args = ["--allow-root"]
 elif SPAWNER == "docker":
     if importlib.util.find_spec("dockerspawner") is None:
         config_error("JUPYTERHUB_SPAWNER=docker needs the dockerspawner package installed.")
@@ -179,8 +183,11 @@ c.JupyterHub.load_roles = [
     },
 ]
 
-# --- Idle culler: stop servers unused for JUPYTERHUB_CULL_TIMEOUT seconds ---------------------
-if importlib.util.find_spec("jupyterhub_idle_culler") is not None:
+# --- Idle culler: stop servers unused for JUPYTERHUB_CULL_TIMEOUT seconds (0: never) ----------
+CULL_TIMEOUT = int(os.environ.get("JUPYTERHUB_CULL_TIMEOUT", "3600"))
+if CULL_TIMEOUT <= 0:
+    log.info("JUPYTERHUB_CULL_TIMEOUT=%s: idle servers are not stopped.", CULL_TIMEOUT)
+elif importlib.util.find_spec("jupyterhub_idle_culler") is not None:
     c.JupyterHub.services.append(
         {
             "name": "idle-culler",
@@ -188,7 +195,7 @@ if importlib.util.find_spec("jupyterhub_idle_culler") is not None:
                 sys.executable,
                 "-m",
                 "jupyterhub_idle_culler",
-                f"--timeout={int(os.environ.get('JUPYTERHUB_CULL_TIMEOUT', '3600'))}",
+                f"--timeout={CULL_TIMEOUT}",
                 f"--cull-every={int(os.environ.get('JUPYTERHUB_CULL_EVERY', '300'))}",
             ],
         }

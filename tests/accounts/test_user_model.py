@@ -29,7 +29,8 @@ def test_user_email_is_unique():
 def test_create_superuser_sets_flags():
     admin = get_user_model().objects.create_superuser(email="root@example.com", password="x")
 
-    assert admin.is_staff and admin.is_superuser
+    assert admin.is_staff
+    assert admin.is_superuser
 
 
 def test_full_name_is_the_display_name(user):

@@ -9,7 +9,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         results = demo_seed()
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
-        self.stdout.write("Demo accounts (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
         for account, created in results:
             roles = ", ".join(str(r.label) for r in account.roles) or "superuser"
             note = "created" if created else "exists"
