@@ -1,0 +1,473 @@
+"""Reads for the course pages and the learner's dashboard.
+
+Every selector issues a fixed number of queries, whatever the number of courses, modules or
+learners: outlines come from one query per page type over the tree path, progress from one
+query per learner, seat counts from one aggregate.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from wagtail.models import Locale, Page
+
+from courses.models import (
+    CataloguePage,
+    CoursePage,
+    Enrolment,
+    EnrolmentStatus,
+    ModulePage,
+    ModuleProgress,
+    ProgrammePage,
+    ProgrammeRun,
+)
+from courses.models.runs import ACTIVE_STATUSES, LEARNING_STATUSES
+from lms.accounts.models import Role
+from lms.accounts.selectors import user_roles
+
+# --- Who may see what ----------------------------------------------------------------------
+
+
+def user_is_course_staff(*, user) -> bool:
+    """Staff, instructors and programme staff read every module (to teach and review it)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff or user.is_superuser:
+        return True
+    return bool(user_roles(user=user) & {Role.INSTRUCTOR, Role.PROGRAMME_STAFF})
+
+
+def learner_enrolments(*, user, programme_keys) -> list[Enrolment]:
+    """The user's enrolments in runs of the given programmes (by translation key)."""
+    if not user.is_authenticated:
+        return []
+    return list(
+        Enrolment.objects.filter(learner=user, run__programme__translation_key__in=programme_keys)
+        .select_related("run")
+        .order_by("-applied_at")
+    )
+
+
+def _learning_enrolment(enrolments: list[Enrolment]) -> Enrolment | None:
+    return next((e for e in enrolments if e.status in LEARNING_STATUSES), None)
+
+
+# --- Outlines and progress -----------------------------------------------------------------
+
+
+@dataclass
+class ModuleItem:
+    page: ModulePage
+    completed: bool = False
+    locked: bool = False
+    last_viewed_at: datetime | None = None
+
+
+@dataclass
+class CourseOutline:
+    page: CoursePage
+    modules: list[ModuleItem] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.modules)
+
+    @property
+    def completed(self) -> int:
+        return sum(1 for m in self.modules if m.completed)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.completed / self.total) if self.total else 0
+
+    @property
+    def next_module(self) -> ModuleItem | None:
+        return next((m for m in self.modules if not m.completed and not m.locked), None)
+
+
+def _progress_by_key(*, user, keys) -> dict:
+    if not user.is_authenticated or not keys:
+        return {}
+    return {p.module_key: p for p in ModuleProgress.objects.filter(learner=user,
+                                                                   module_key__in=keys)}
+
+
+def _under_any(paths: list[str]) -> Q:
+    condition = Q(pk__in=[])
+    for path in paths:
+        condition |= Q(path__startswith=path)
+    return condition
+
+
+def outlines_for(*, programmes: list[Page], user, staff: bool) -> dict[int, list[CourseOutline]]:
+    """Course outlines with the user's progress and locks, for each programme page id."""
+    if not programmes:
+        return {}
+    paths = [p.path for p in programmes]
+    courses = list(CoursePage.objects.live()
+                   .filter(_under_any(paths), depth=programmes[0].depth + 1).order_by("path"))
+    modules = list(ModulePage.objects.live().filter(_under_any(paths)).order_by("path")
+                   .only("id", "path", "depth", "title", "slug", "url_path", "translation_key",
+                         "locale_id", "summary", "estimated_minutes", "live",
+                         "content_type_id"))
+    progress = _progress_by_key(user=user, keys=[m.translation_key for m in modules])
+
+    by_course_path: dict[str, CourseOutline] = {}
+    result: dict[int, list[CourseOutline]] = defaultdict(list)
+    programme_by_path = {p.path: p for p in programmes}
+    for course in courses:
+        outline = CourseOutline(page=course)
+        by_course_path[course.path] = outline
+        result[programme_by_path[course.path[: len(course.path) - Page.steplen]].pk].append(
+            outline)
+    for module in modules:
+        outline = by_course_path.get(module.path[: len(module.path) - Page.steplen])
+        if outline is None:
+            continue
+        record = progress.get(module.translation_key)
+        outline.modules.append(ModuleItem(
+            page=module,
+            completed=bool(record and record.completed_at),
+            last_viewed_at=record.last_viewed_at if record else None,
+        ))
+    for outlines in result.values():
+        for outline in outlines:
+            _apply_gating(outline, staff=staff)
+    return result
+
+
+def _apply_gating(outline: CourseOutline, *, staff: bool) -> None:
+    """In a gated course a module is locked until every module before it is complete."""
+    if not outline.page.gated or staff:
+        return
+    blocked = False
+    for item in outline.modules:
+        item.locked = blocked
+        if not item.completed:
+            blocked = True
+
+
+# --- Runs ----------------------------------------------------------------------------------
+
+
+@dataclass
+class RunState:
+    run: ProgrammeRun
+    taken: int
+    now: datetime
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.run.capacity - self.taken, 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.seats_left == 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.run.enrolment_is_open(self.now)
+
+    @property
+    def not_yet_open(self) -> bool:
+        return self.now < self.run.enrolment_opens_at
+
+
+def runs_for(*, programme_keys, now: datetime | None = None) -> list[RunState]:
+    """Runs of the programmes with the seats taken (applied, enrolled or completed)."""
+    now = now or timezone.now()
+    runs = (ProgrammeRun.objects.filter(programme__translation_key__in=programme_keys)
+            .annotate(taken=Count("enrolments",
+                                  filter=Q(enrolments__status__in=ACTIVE_STATUSES)))
+            .select_related("programme")
+            .order_by("-year", "-number"))
+    return [RunState(run=run, taken=run.taken, now=now) for run in runs]
+
+
+# --- Pages ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ProgrammeCard:
+    page: ProgrammePage
+    runs: list[RunState]
+
+    @property
+    def open_run(self) -> RunState | None:
+        return next((r for r in self.runs if r.is_open), None)
+
+    @property
+    def next_run(self) -> RunState | None:
+        upcoming = [r for r in self.runs if r.not_yet_open]
+        return min(upcoming, key=lambda r: r.run.enrolment_opens_at) if upcoming else None
+
+    @property
+    def years(self) -> list[int]:
+        return sorted({r.run.year for r in self.runs})
+
+
+@dataclass
+class SearchHit:
+    page: Page
+    kind: str
+
+
+@dataclass
+class CatalogueListing:
+    query: str
+    status: str
+    year: int | None
+    cards: list[ProgrammeCard]
+    hits: list[SearchHit]
+    years: list[int]
+
+
+STATUS_FILTERS = ("all", "open", "upcoming")
+
+
+def catalogue_listing(*, catalogue: CataloguePage, params) -> CatalogueListing:
+    """Programmes under a catalogue, filtered by enrolment status and year, and search hits."""
+    query = (params.get("q") or "").strip()[:100]
+    status = params.get("status") if params.get("status") in STATUS_FILTERS else "all"
+    try:
+        year = int(params.get("year") or 0) or None
+    except ValueError:
+        year = None
+
+    programmes = list(ProgrammePage.objects.live().child_of(catalogue).order_by("path"))
+    runs = runs_for(programme_keys=[p.translation_key for p in programmes])
+    runs_by_key = defaultdict(list)
+    for state in runs:
+        runs_by_key[state.run.programme.translation_key].append(state)
+    cards = [ProgrammeCard(page=p, runs=runs_by_key[p.translation_key]) for p in programmes]
+    all_years = sorted({r.run.year for r in runs}, reverse=True)
+
+    if status == "open":
+        cards = [c for c in cards if c.open_run]
+    elif status == "upcoming":
+        cards = [c for c in cards if c.next_run]
+    if year:
+        cards = [c for c in cards if year in c.years]
+
+    hits: list[SearchHit] = []
+    if query:
+        searchable = (Page.objects.live().descendant_of(catalogue)
+                      .type(ProgrammePage, CoursePage, ModulePage).specific())
+        kinds = {ProgrammePage: "programme", CoursePage: "course", ModulePage: "module"}
+        for page in searchable.autocomplete(query)[:30]:
+            hits.append(SearchHit(page=page, kind=kinds.get(type(page), "page")))
+    return CatalogueListing(query=query, status=status, year=year, cards=cards, hits=hits,
+                            years=all_years)
+
+
+@dataclass
+class RunAction:
+    """What the enrol area shows for one run: the state and whether the button works."""
+
+    state: RunState
+    enrolment: Enrolment | None
+    can_enrol: bool
+    reason: str
+
+
+@dataclass
+class ProgrammeOverview:
+    courses: list[CourseOutline]
+    runs: list[RunAction]
+    enrolment: Enrolment | None
+    can_learn: bool
+    continue_module: ModuleItem | None
+
+    @property
+    def total(self) -> int:
+        return sum(c.total for c in self.courses)
+
+    @property
+    def completed(self) -> int:
+        return sum(c.completed for c in self.courses)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.completed / self.total) if self.total else 0
+
+
+def _continue_from(courses: list[CourseOutline]) -> ModuleItem | None:
+    """The module to resume: the last one opened if unfinished, else the next one to do."""
+    items = [m for c in courses for m in c.modules]
+    viewed = [m for m in items if m.last_viewed_at]
+    if viewed:
+        last = max(viewed, key=lambda m: m.last_viewed_at)
+        if not last.completed:
+            return last
+        later = items[items.index(last) + 1:]
+        nxt = next((m for m in later if not m.completed and not m.locked), None)
+        if nxt:
+            return nxt
+    return next((m for m in items if not m.completed and not m.locked), None)
+
+
+def programme_overview(*, programme: ProgrammePage, user) -> ProgrammeOverview:
+    from courses.services import enrolment_refusal
+
+    staff = user_is_course_staff(user=user)
+    courses = outlines_for(programmes=[programme], user=user, staff=staff).get(programme.pk, [])
+    enrolments = learner_enrolments(user=user, programme_keys=[programme.translation_key])
+    by_run = {e.run_id: e for e in enrolments}
+    actions = []
+    for state in runs_for(programme_keys=[programme.translation_key]):
+        enrolment = by_run.get(state.run.pk)
+        refusal = (enrolment_refusal(state=state, enrolments=enrolments, run=state.run)
+                   if user.is_authenticated else None)
+        actions.append(RunAction(state=state, enrolment=enrolment,
+                                 can_enrol=user.is_authenticated and refusal is None,
+                                 reason=str(refusal.message) if refusal else ""))
+    learning = _learning_enrolment(enrolments)
+    active = next((e for e in enrolments if e.status in ACTIVE_STATUSES), None)
+    return ProgrammeOverview(
+        courses=courses,
+        runs=actions,
+        enrolment=active,
+        can_learn=staff or learning is not None,
+        continue_module=_continue_from(courses) if learning else None,
+    )
+
+
+@dataclass
+class CourseOverview:
+    outline: CourseOutline | None
+    can_learn: bool
+
+
+def course_overview(*, course: CoursePage, user) -> CourseOverview:
+    programme = course.get_parent()
+    staff = user_is_course_staff(user=user)
+    outlines = outlines_for(programmes=[programme], user=user, staff=staff).get(programme.pk, [])
+    outline = next((o for o in outlines if o.page.pk == course.pk), None)
+    learning = _learning_enrolment(
+        learner_enrolments(user=user, programme_keys=[programme.translation_key]))
+    return CourseOverview(outline=outline, can_learn=staff or learning is not None)
+
+
+@dataclass
+class ModuleView:
+    course: CoursePage
+    programme: Page
+    outline: CourseOutline
+    item: ModuleItem | None
+    previous: ModuleItem | None
+    next: ModuleItem | None
+    can_learn: bool
+    enrolment: Enrolment | None
+
+    @property
+    def locked(self) -> bool:
+        return bool(self.item and self.item.locked)
+
+    @property
+    def completed(self) -> bool:
+        return bool(self.item and self.item.completed)
+
+
+def module_view(*, module: ModulePage, user) -> ModuleView:
+    """Everything a module page shows: the course outline, neighbours, lock and progress."""
+    course = CoursePage.objects.get(path=module.path[: len(module.path) - Page.steplen])
+    programme = Page.objects.get(path=course.path[: len(course.path) - Page.steplen])
+    staff = user_is_course_staff(user=user)
+    modules = list(ModulePage.objects.live().child_of(course).order_by("path")
+                   .only("id", "path", "depth", "title", "slug", "url_path", "translation_key",
+                         "locale_id", "live", "content_type_id"))
+    progress = _progress_by_key(user=user, keys=[m.translation_key for m in modules])
+    outline = CourseOutline(page=course, modules=[
+        ModuleItem(page=m,
+                   completed=bool(progress.get(m.translation_key)
+                                  and progress[m.translation_key].completed_at),
+                   last_viewed_at=getattr(progress.get(m.translation_key), "last_viewed_at",
+                                          None))
+        for m in modules
+    ])
+    _apply_gating(outline, staff=staff)
+    index = next((i for i, m in enumerate(outline.modules) if m.page.pk == module.pk), None)
+    item = outline.modules[index] if index is not None else None
+    previous = outline.modules[index - 1] if index else None
+    following = (outline.modules[index + 1]
+                 if index is not None and index + 1 < len(outline.modules) else None)
+    enrolments = learner_enrolments(user=user, programme_keys=[programme.translation_key])
+    learning = _learning_enrolment(enrolments)
+    return ModuleView(course=course, programme=programme, outline=outline, item=item,
+                      previous=previous, next=following, can_learn=staff or learning is not None,
+                      enrolment=learning)
+
+
+# --- The learner's dashboard ---------------------------------------------------------------
+
+
+@dataclass
+class DashboardProgramme:
+    page: Page
+    enrolment: Enrolment
+    courses: list[CourseOutline]
+    continue_module: ModuleItem | None
+
+    @property
+    def total(self) -> int:
+        return sum(c.total for c in self.courses)
+
+    @property
+    def completed(self) -> int:
+        return sum(c.completed for c in self.courses)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.completed / self.total) if self.total else 0
+
+
+def learner_dashboard(*, user) -> list[DashboardProgramme]:
+    """The programmes a learner is in (any status but dropped), in the active language."""
+    if isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return []
+    enrolments = list(Enrolment.objects.filter(learner=user, status__in=ACTIVE_STATUSES)
+                      .select_related("run__programme").order_by("-applied_at"))
+    if not enrolments:
+        return []
+    keys = {e.run.programme.translation_key for e in enrolments}
+    locale = Locale.get_active()
+    localized = {p.translation_key: p for p in
+                 ProgrammePage.objects.live().filter(translation_key__in=keys, locale=locale)}
+    pages = {e.run.programme.translation_key:
+             localized.get(e.run.programme.translation_key, e.run.programme) for e in enrolments}
+    outlines = outlines_for(programmes=sorted(pages.values(), key=lambda p: p.path), user=user,
+                            staff=False)
+    seen = set()
+    result = []
+    for enrolment in enrolments:
+        key = enrolment.run.programme.translation_key
+        if key in seen:
+            continue
+        seen.add(key)
+        page = pages[key]
+        courses = outlines.get(page.pk, [])
+        learning = enrolment.status in LEARNING_STATUSES
+        result.append(DashboardProgramme(
+            page=page, enrolment=enrolment, courses=courses,
+            continue_module=_continue_from(courses) if learning else None,
+        ))
+    return result
+
+
+def enrolments_for_run(*, run: ProgrammeRun) -> QuerySet[Enrolment]:
+    return run.enrolments.select_related("learner").order_by("status", "applied_at")
+
+
+__all__ = [
+    "EnrolmentStatus",
+    "catalogue_listing",
+    "course_overview",
+    "learner_dashboard",
+    "module_view",
+    "programme_overview",
+]
