@@ -19,6 +19,7 @@ from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.defaults import permission_denied
 from django.views.generic import FormView
 from wagtail.admin import messages
 from wagtail.admin.utils import get_valid_next_url_from_request
@@ -97,7 +98,8 @@ class StaffFormView(WagtailAdminTemplateMixin, FormView):
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.has_perm(self.permission_required):
-            raise PermissionDenied
+            # A plain 403: raising PermissionDenied would make Wagtail redirect to the dashboard.
+            return permission_denied(request, PermissionDenied())
         return super().dispatch(request, *args, **kwargs)
 
     @cached_property

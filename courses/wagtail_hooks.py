@@ -96,11 +96,20 @@ class RunEditView(snippet_views.EditView):
 class RunDeleteView(snippet_views.DeleteView):
     """A run with enrolments is kept (the database protects them): say so instead of failing."""
 
-    def dispatch(self, request, *args, **kwargs):
+    def _refuse(self):
+        messages.error(self.request, _("This run has enrolments and cannot be deleted."))
+        return redirect(reverse(RunViewSet.edit_url_name(), args=[self.object.pk]))
+
+    # After the permission check of dispatch().
+    def get(self, request, *args, **kwargs):
         if self.object.enrolments.exists():
-            messages.error(request, _("This run has enrolments and cannot be deleted."))
-            return redirect(self.get_success_url())
-        return super().dispatch(request, *args, **kwargs)
+            return self._refuse()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if self.object.enrolments.exists():
+            return self._refuse()
+        return super().post(request, *args, **kwargs)
 
 
 class RunFilterSet(WagtailFilterSet):
@@ -125,7 +134,9 @@ class RunViewSet(SnippetViewSet):
     filterset_class = RunFilterSet
     ordering = ["-year", "-number"]
     list_per_page = 50
+    # The first column is the title column (linked, with the row's action buttons).
     list_display = [
+        "__str__",
         Column("programme", label=_("Programme"), accessor="programme.title",
                sort_key="programme__title"),
         Column("number", label=_("Run number"), sort_key="number"),
@@ -148,6 +159,10 @@ class RunViewSet(SnippetViewSet):
     @classmethod
     def bulk_url_name(cls) -> str:
         return "wagtailsnippets_courses_programmerun:bulk_enrol"
+
+    @classmethod
+    def edit_url_name(cls) -> str:
+        return "wagtailsnippets_courses_programmerun:edit"
 
     def get_queryset(self, request):
         return (ProgrammeRun.objects.select_related("programme")
@@ -233,8 +248,7 @@ class EnrolmentViewSet(SnippetViewSet):
     ordering = ["-applied_at"]
     list_per_page = 50
     list_display = [
-        Column("learner", label=_("Learner"), accessor="learner.email",
-               sort_key="learner__email"),
+        "learner",
         Column("run", label=_("Run"), accessor=str_run),
         StatusTagColumn("status", label=_("Status"), accessor="get_status_display",
                         sort_key="status",

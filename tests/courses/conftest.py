@@ -24,6 +24,18 @@ from tests.courses.factories import (
 from tests.factories import UserFactory
 
 
+def admin_login(client, user, language="en"):
+    """Log the user in with their Wagtail admin language set (the admin otherwise speaks the
+    site default, Korean), so that tests can read the admin's messages."""
+    from wagtail.users.models import UserProfile
+
+    profile = UserProfile.get_for_user(user)
+    profile.preferred_language = language
+    profile.save(update_fields=["preferred_language"])
+    client.force_login(user)
+    return client
+
+
 @pytest.fixture
 def locales(db):
     return {"ko": locale_get("ko"), "en": locale_get("en")}
