@@ -10,7 +10,9 @@ from allauth.account.models import EmailAddress
 from django.db import transaction
 from wagtail.models import Locale, Page, Site
 
+from courses.demo import demo_programme_seed
 from courses.models import CataloguePage
+from courses.permissions import catalogue_permissions_sync, course_permissions_sync, workflow_ensure
 from lms.accounts.models import Role, User
 from lms.accounts.services import user_create
 
@@ -31,6 +33,7 @@ class DemoAccount:
 DEMO_ACCOUNTS = (
     DemoAccount("learner@aimd.example", "김하늘", (Role.LEARNER,)),
     DemoAccount("instructor@aimd.example", "이도윤", (Role.INSTRUCTOR,)),
+    DemoAccount("instructor2@aimd.example", "정유진", (Role.INSTRUCTOR,)),
     DemoAccount("staff@aimd.example", "박서연", (Role.PROGRAMME_STAFF,), is_staff=True),
     DemoAccount("ministry@aimd.example", "최민준", (Role.MINISTRY_OFFICER,)),
     DemoAccount("admin@aimd.example", "관리자", (), is_staff=True, is_superuser=True),
@@ -110,5 +113,15 @@ def demo_home_seed() -> CataloguePage:
 @transaction.atomic
 def demo_seed() -> list[tuple[DemoAccount, bool]]:
     """Seed everything the demo shows."""
-    demo_home_seed()
-    return demo_accounts_seed()
+    home = demo_home_seed()
+    accounts = demo_accounts_seed()
+    instructors = [User.objects.get(email=a.email) for a, _ in accounts
+                   if Role.INSTRUCTOR in a.roles]
+    programme = demo_programme_seed(home_ko=home, instructors=instructors)
+    # Programme staff may publish anything in the catalogue; instructors edit only their
+    # courses, and their changes go through the review workflow.
+    catalogue_permissions_sync()
+    for course in programme.courses:
+        course_permissions_sync(course=course)
+    workflow_ensure()
+    return accounts

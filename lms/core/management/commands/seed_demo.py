@@ -1,3 +1,5 @@
+import logging
+
 from django.core.management.base import BaseCommand
 
 from lms.core.demo import DEMO_PASSWORD, demo_seed
@@ -7,7 +9,16 @@ class Command(BaseCommand):
     help = "Create the demo programme, pages and accounts (idempotent)."
 
     def handle(self, *args, **options):
-        results = demo_seed()
+        # Wagtail logs every page created and published at INFO: hundreds of lines here.
+        quiet = [logging.getLogger(name) for name in ("wagtail", "courses.permissions")]
+        levels = [logger.level for logger in quiet]
+        for logger in quiet:
+            logger.setLevel(logging.WARNING)
+        try:
+            results = demo_seed()
+        finally:
+            for logger, level in zip(quiet, levels, strict=True):
+                logger.setLevel(level)
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
         for account, created in results:
