@@ -141,8 +141,9 @@ class RunViewSet(SnippetViewSet):
                sort_key="programme__title"),
         Column("number", label=_("Run number"), sort_key="number"),
         Column("year", label=_("Year"), sort_key="year"),
-        DateColumn("starts_on", label=_("Starts on"), sort_key="starts_on"),
-        DateColumn("ends_on", label=_("Ends on"), sort_key="ends_on"),
+        # Calendar dates, shown as dates (DateColumn would say "in 3 weeks").
+        Column("starts_on", label=_("Starts on"), sort_key="starts_on"),
+        Column("ends_on", label=_("Ends on"), sort_key="ends_on"),
         Column("capacity", label=_("Capacity"), sort_key="capacity"),
         Column("taken", label=_("Seats taken"), sort_key="taken"),
     ]
