@@ -259,8 +259,15 @@ def catalogue_listing(*, catalogue: CataloguePage, params) -> CatalogueListing:
         searchable = (Page.objects.live().descendant_of(catalogue)
                       .type(ProgrammePage, CoursePage, ModulePage).specific())
         kinds = {ProgrammePage: "programme", CoursePage: "course", ModulePage: "module"}
-        for page in searchable.autocomplete(query)[:30]:
-            hits.append(SearchHit(page=page, kind=kinds.get(type(page), "page")))
+        # Titles that start with the words come first; then full-text matches in summaries
+        # and bodies, where any word may match ("or") since Korean words carry particles.
+        found: dict[int, Page] = {}
+        for results in (searchable.autocomplete(query)[:30],
+                        searchable.search(query, operator="or")[:30]):
+            for page in results:
+                found.setdefault(page.pk, page)
+        hits = [SearchHit(page=page, kind=kinds.get(type(page), "page"))
+                for page in list(found.values())[:30]]
     return CatalogueListing(query=query, status=status, year=year, cards=cards, hits=hits,
                             years=all_years)
 
@@ -297,12 +304,13 @@ class ProgrammeOverview:
 
 
 def _continue_from(courses: list[CourseOutline]) -> ModuleItem | None:
-    """The module to resume: the last one opened if unfinished, else the next one to do."""
+    """The module to resume: the last one opened if unfinished (and open to the learner: one
+    may look at a locked module), else the next one to do."""
     items = [m for c in courses for m in c.modules]
     viewed = [m for m in items if m.last_viewed_at]
     if viewed:
         last = max(viewed, key=lambda m: m.last_viewed_at)
-        if not last.completed:
+        if not last.completed and not last.locked:
             return last
         later = items[items.index(last) + 1:]
         nxt = next((m for m in later if not m.completed and not m.locked), None)
@@ -341,6 +349,7 @@ def programme_overview(*, programme: ProgrammePage, user) -> ProgrammeOverview:
 class CourseOverview:
     outline: CourseOutline | None
     can_learn: bool
+    programme: Page | None = None
 
 
 def course_overview(*, course: CoursePage, user) -> CourseOverview:
@@ -350,7 +359,8 @@ def course_overview(*, course: CoursePage, user) -> CourseOverview:
     outline = next((o for o in outlines if o.page.pk == course.pk), None)
     learning = _learning_enrolment(
         learner_enrolments(user=user, programme_keys=[programme.translation_key]))
-    return CourseOverview(outline=outline, can_learn=staff or learning is not None)
+    return CourseOverview(outline=outline, can_learn=staff or learning is not None,
+                          programme=programme)
 
 
 @dataclass
@@ -363,6 +373,13 @@ class ModuleView:
     next: ModuleItem | None
     can_learn: bool
     enrolment: Enrolment | None
+    awaiting_approval: bool = False
+
+    @property
+    def position(self) -> int:
+        """1-based place of the module in its course (0 when it is not in the outline)."""
+        return next((i for i, m in enumerate(self.outline.modules, start=1)
+                     if m is self.item), 0)
 
     @property
     def locked(self) -> bool:
@@ -400,7 +417,9 @@ def module_view(*, module: ModulePage, user) -> ModuleView:
     learning = _learning_enrolment(enrolments)
     return ModuleView(course=course, programme=programme, outline=outline, item=item,
                       previous=previous, next=following, can_learn=staff or learning is not None,
-                      enrolment=learning)
+                      enrolment=learning,
+                      awaiting_approval=any(e.status == EnrolmentStatus.APPLIED
+                                            for e in enrolments))
 
 
 # --- The learner's dashboard ---------------------------------------------------------------

@@ -62,16 +62,19 @@ def enrolment_refusal(*, state, enrolments, run: ProgrammeRun) -> Refusal | None
     """Why a learner with these enrolments could not enrol in this run now (None: they can).
 
     ``state`` is a ``selectors.RunState`` (run, seats taken, now); ``enrolments`` are the
-    learner's enrolments in runs of the same programme.
+    learner's enrolments in runs of the same programme. The most specific reason wins: being
+    in this very run, then the run's window (a past run reads "closed", not "you are in
+    another run"), then being in another run, then the seats.
     """
-    for enrolment in enrolments:
-        if enrolment.status not in ACTIVE_STATUSES:
-            continue
-        return _refuse("already_in_run" if enrolment.run_id == run.pk else "already_in_programme")
+    active = [e for e in enrolments if e.status in ACTIVE_STATUSES]
+    if any(e.run_id == run.pk for e in active):
+        return _refuse("already_in_run")
     if state.now < run.enrolment_opens_at:
         return _refuse("not_open")
     if state.now >= run.enrolment_closes_at:
         return _refuse("closed")
+    if active:
+        return _refuse("already_in_programme")
     if state.is_full:
         return _refuse("full")
     return None
@@ -134,6 +137,8 @@ def enrolment_drop(*, enrolment: Enrolment, reason: str, now=None) -> Enrolment:
     enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
     if enrolment.status == EnrolmentStatus.COMPLETED:
         raise ValidationError(_("A completed enrolment cannot be dropped."))
+    if enrolment.status == EnrolmentStatus.DROPPED:
+        raise ValidationError(_("This enrolment has already been dropped."))
     enrolment.status = EnrolmentStatus.DROPPED
     enrolment.dropped_at = now or timezone.now()
     enrolment.drop_reason = reason
