@@ -18,8 +18,10 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshot
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture
+def browser(django_db_serialized_rollback, live_server):
+    # Function-scoped, and started after the database fixtures: Playwright's sync API runs an
+    # event loop in this thread, and Django's per-context connections must be set up first.
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -37,7 +39,10 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, django_db_serialized_rollback, live_server):
+    """A fresh browser context on the live server. The live server forces a transactional
+    database, flushed after each test; serialized rollback restores the rows migrations made
+    (Wagtail's root page and site, locales, role groups) before each test."""
     context = browser.new_context(base_url=live_server.url, locale="ko-KR",
                                   timezone_id="Asia/Seoul", viewport={"width": 1280,
                                                                       "height": 900})
