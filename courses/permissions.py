@@ -41,7 +41,7 @@ CATALOGUE_STAFF_ACTIONS = ("add", "change", "publish")
 # Names stored in the database and shown in the admin in both languages; they also identify
 # the workflow and its task, so they must not change.
 WORKFLOW_NAME = "과정 게시 · Course publishing"
-APPROVAL_TASK_NAME = "프로그램 담당자 승인 · Programme staff approval"
+APPROVAL_TASK_NAME = "운영 담당자 승인 · Programme staff approval"
 
 
 def _page_permissions(actions) -> list[Permission]:

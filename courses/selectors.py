@@ -282,13 +282,10 @@ class RunAction:
     reason: str
 
 
-@dataclass
-class ProgrammeOverview:
-    courses: list[CourseOutline]
-    runs: list[RunAction]
-    enrolment: Enrolment | None
-    can_learn: bool
-    continue_module: ModuleItem | None
+class _ProgressTotals:
+    """Modules done and in total over ``self.courses`` (a list of ``CourseOutline``)."""
+
+    courses: list
 
     @property
     def total(self) -> int:
@@ -301,6 +298,16 @@ class ProgrammeOverview:
     @property
     def percent(self) -> int:
         return round(100 * self.completed / self.total) if self.total else 0
+
+
+@dataclass
+class ProgrammeOverview(_ProgressTotals):
+    courses: list[CourseOutline]
+    runs: list[RunAction]
+    enrolment: Enrolment | None
+    can_learn: bool
+    continue_module: ModuleItem | None
+
 
 
 def _continue_from(courses: list[CourseOutline]) -> ModuleItem | None:
@@ -426,23 +433,12 @@ def module_view(*, module: ModulePage, user) -> ModuleView:
 
 
 @dataclass
-class DashboardProgramme:
+class DashboardProgramme(_ProgressTotals):
     page: Page
     enrolment: Enrolment
     courses: list[CourseOutline]
     continue_module: ModuleItem | None
 
-    @property
-    def total(self) -> int:
-        return sum(c.total for c in self.courses)
-
-    @property
-    def completed(self) -> int:
-        return sum(c.completed for c in self.courses)
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.completed / self.total) if self.total else 0
 
 
 def learner_dashboard(*, user) -> list[DashboardProgramme]:

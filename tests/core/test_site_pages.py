@@ -109,4 +109,6 @@ def test_every_korean_message_is_translated_and_compiled():
     assert untranslated == []
     for message in catalogue:
         if message.id and isinstance(message.id, str):
-            assert compiled.gettext(message.id) == message.string, message.id
+            found = (compiled.pgettext(message.context, message.id) if message.context
+                     else compiled.gettext(message.id))
+            assert found == message.string, message.id
