@@ -474,6 +474,21 @@ def learner_dashboard(*, user) -> list[DashboardProgramme]:
     return result
 
 
+def enrolments_visible_to(*, user) -> QuerySet[Enrolment]:
+    """Enrolments a member of staff may list: all for programme staff and admins; for an
+    instructor only those in runs of the programmes they teach in; none for anyone else."""
+    if user.is_superuser or Role.PROGRAMME_STAFF in user_roles(user=user):
+        return Enrolment.objects.all()
+    if Role.INSTRUCTOR not in user_roles(user=user):
+        return Enrolment.objects.none()
+    course_paths = CoursePage.objects.filter(instructors__user=user).values_list("path",
+                                                                                flat=True)
+    programme_keys = ProgrammePage.objects.filter(
+        path__in=[path[: len(path) - Page.steplen] for path in course_paths],
+    ).values_list("translation_key", flat=True)
+    return Enrolment.objects.filter(run__programme__translation_key__in=list(programme_keys))
+
+
 def enrolments_for_run(*, run: ProgrammeRun) -> QuerySet[Enrolment]:
     return run.enrolments.select_related("learner").order_by("status", "applied_at")
 

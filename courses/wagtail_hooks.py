@@ -37,6 +37,7 @@ from courses.models import (
 from courses.models.runs import ACTIVE_STATUSES
 from courses.permissions import course_permissions_prune
 from courses.receivers import page_permissions_refresh
+from courses.selectors import enrolments_visible_to
 
 # --- Page permissions follow the page tree -------------------------------------------------------
 
@@ -282,7 +283,9 @@ class EnrolmentViewSet(SnippetViewSet):
         return f"wagtailsnippets_courses_enrolment:{action}"
 
     def get_queryset(self, request):
-        return Enrolment.objects.select_related("learner", "run__programme")
+        # Instructors see the learners of their own programmes only.
+        return enrolments_visible_to(user=request.user).select_related("learner",
+                                                                      "run__programme")
 
     def get_urlpatterns(self):
         common = {

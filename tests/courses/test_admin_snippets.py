@@ -182,7 +182,8 @@ def test_enrolment_listing_shows_email_run_status_and_times(client, programme_st
     assert reverse(f"{ENROLMENTS}:approve", args=[enrolment.pk]) in html
 
 
-def test_instructor_sees_enrolments_without_actions(client, instructor, run):
+def test_instructor_sees_enrolments_without_actions(client, instructor, course, run):
+    # `course` (in the run's programme) is taught by `instructor`.
     enrolment = EnrolmentFactory(run=run, status=EnrolmentStatus.APPLIED)
     client.force_login(instructor)
 
