@@ -1,0 +1,249 @@
+"""Reading, validating and planning notebooks for grading, without importing nbgrader.
+
+nbgrader's cell semantics (``nbgrader.utils.is_grade``/``is_solution``/``is_locked``/
+``is_task``) are mirrored here because importing nbgrader costs about two seconds, too much
+for the web process that validates uploads; a test checks that both agree.
+
+The grading plan is built from the instructor's **source** notebook: test and locked cells
+and every cell's points come from the source; only answer cells are taken from the
+submission (by ``grade_id``, first occurrence, same cell type). Learner-added plain cells run
+where the learner put them but are never graded. Deleted, duplicated, re-marked or added
+graded cells and edited points therefore cannot raise a score.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import nbformat
+from nbformat import NotebookNode
+
+# nbgrader's delimiters, matched as it does: anywhere in a line.
+MARKERS = (("BEGIN SOLUTION", "END SOLUTION"), ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS"))
+CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+TEXT_STUB = "YOUR ANSWER HERE"
+
+
+class NotebookInvalid(ValueError):
+    """The file cannot be graded; the message says why in one line."""
+
+
+# --- nbgrader's cell kinds -------------------------------------------------------------------
+
+
+def _meta(cell: NotebookNode) -> dict | None:
+    return cell.get("metadata", {}).get("nbgrader")
+
+
+def is_grade(cell: NotebookNode) -> bool:
+    meta = _meta(cell)
+    return bool(meta and meta.get("grade", False))
+
+
+def is_solution(cell: NotebookNode) -> bool:
+    meta = _meta(cell)
+    return bool(meta and meta.get("solution", False))
+
+
+def is_task(cell: NotebookNode) -> bool:
+    meta = _meta(cell)
+    return bool(meta and meta.get("task", False))
+
+
+def is_locked(cell: NotebookNode) -> bool:
+    meta = _meta(cell)
+    if not meta or is_solution(cell):
+        return False
+    return True if is_grade(cell) else bool(meta.get("locked", False))
+
+
+def grade_id(cell: NotebookNode) -> str | None:
+    meta = _meta(cell)
+    return meta.get("grade_id") if meta else None
+
+
+# --- Loading and validation ----------------------------------------------------------------
+
+
+def notebook_load(data: bytes, *, max_bytes: int) -> NotebookNode:
+    """Parse and validate a notebook file; ``NotebookInvalid`` with a one-line reason if not."""
+    if len(data) > max_bytes:
+        raise NotebookInvalid(f"the notebook is {len(data):,} bytes; the limit is {max_bytes:,}")
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise NotebookInvalid("the file is not UTF-8 text") from exc
+    except json.JSONDecodeError as exc:
+        raise NotebookInvalid(f"the file is not JSON (line {exc.lineno}: {exc.msg})") from exc
+    if not isinstance(raw, dict) or "cells" not in raw or "nbformat" not in raw:
+        raise NotebookInvalid("the JSON is not a Jupyter notebook (no cells or nbformat)")
+    if raw.get("nbformat") != 4:
+        raise NotebookInvalid(f"notebook format {raw.get('nbformat')} is not supported; "
+                              "save it with Jupyter (format 4)")
+    try:
+        # reads() joins multi-line sources as saved on disk into strings.
+        notebook = nbformat.reads(json.dumps(raw), as_version=nbformat.NO_CONVERT)
+        nbformat.validate(notebook)
+    except nbformat.ValidationError as exc:
+        raise NotebookInvalid(f"the notebook is malformed: {exc.message}") from exc
+    return notebook
+
+
+def source_validate(notebook: NotebookNode) -> None:
+    """Check an instructor's source notebook: ids, points, markers. Raises NotebookInvalid."""
+    seen: set[str] = set()
+    graded = 0
+    for index, cell in enumerate(notebook.cells, start=1):
+        meta = _meta(cell)
+        if not meta:
+            continue
+        gid = meta.get("grade_id")
+        if not (is_grade(cell) or is_solution(cell) or is_locked(cell) or is_task(cell)):
+            continue
+        if not gid or not isinstance(gid, str):
+            raise NotebookInvalid(f"cell {index} has nbgrader metadata but no grade_id")
+        if gid in seen:
+            raise NotebookInvalid(f"grade_id {gid!r} is used by more than one cell")
+        seen.add(gid)
+        if is_grade(cell) or is_task(cell):
+            try:
+                points = float(meta.get("points"))
+            except (TypeError, ValueError) as exc:
+                raise NotebookInvalid(f"cell {gid!r} is graded but has no numeric points") \
+                    from exc
+            if points < 0:
+                raise NotebookInvalid(f"cell {gid!r} has negative points")
+            graded += 1
+        lines = cell.source.split("\n")
+        for begin, end in MARKERS:
+            if sum(begin in line for line in lines) != sum(end in line for line in lines):
+                raise NotebookInvalid(f"cell {gid!r} has unbalanced {begin}/{end} markers")
+    if not graded:
+        raise NotebookInvalid("the notebook has no graded cells")
+
+
+# --- Released version and the grading plan -------------------------------------------------
+
+
+def _replace_regions(text: str, begin: str, end: str, stub: str | None) -> str:
+    """nbgrader's line-based rule: drop the lines from a ``begin`` marker to its ``end``
+    marker, putting the stub (indented like the marker) in their place."""
+    out: list[str] = []
+    inside = False
+    for line in text.split("\n"):
+        if begin in line:
+            inside = True
+            if stub is not None:
+                indent = line[: len(line) - len(line.lstrip())]
+                out.extend(indent + stub_line for stub_line in stub.split("\n"))
+        elif end in line:
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out)
+
+
+def released_source(cell: NotebookNode) -> str:
+    """What learners receive for a cell, as nbgrader's generate step makes it: solutions
+    replaced by a stub, hidden tests removed."""
+    text = cell.source
+    if is_solution(cell):
+        stub = CODE_STUB if cell.cell_type == "code" else TEXT_STUB
+        text = (_replace_regions(text, "BEGIN SOLUTION", "END SOLUTION", stub)
+                if "BEGIN SOLUTION" in text else stub)
+    if is_grade(cell) and not is_solution(cell):
+        text = _replace_regions(text, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", None)
+    return text
+
+
+@dataclass(frozen=True)
+class Step:
+    """One cell of the plan, in execution order."""
+
+    kind: str  # "answer", "locked", "test", "task" or "plain"
+    cell_type: str
+    source: str
+    grade_id: str | None = None
+    points: float = 0.0
+    manual: bool = False  # graded by an instructor (nbgrader's manually graded cells)
+    has_hidden_tests: bool = False
+    answered: bool = True  # False when the learner's answer cell was missing or mangled
+
+    @property
+    def runs(self) -> bool:
+        return self.cell_type == "code"
+
+
+@dataclass
+class Plan:
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def max_score(self) -> float:
+        return sum(s.points for s in self.steps)
+
+    @property
+    def needs_manual_grade(self) -> bool:
+        return any(s.manual for s in self.steps)
+
+
+def grading_plan(*, source: NotebookNode, submission: NotebookNode) -> Plan:
+    """The cells to run for a submission, decided by the source (see the module docstring).
+
+    As in nbgrader, the submission's own plain cells run in the learner's order; nbgrader
+    cells (answers, locked cells, tests, tasks) are placed as in the source, locked cells and
+    tests with the source's text, answers with the learner's.
+    """
+    roles = {grade_id(c) for c in source.cells if grade_id(c) and _has_role(c)}
+    answers: dict[str, NotebookNode] = {}
+    extras: dict[str | None, list[NotebookNode]] = {None: []}
+    anchor: str | None = None
+    for cell in submission.cells:
+        gid = grade_id(cell)
+        if gid in roles:
+            if gid not in answers:
+                answers[gid] = cell
+                anchor = gid
+            continue  # a duplicate of a known cell is ignored
+        if cell.cell_type == "code":
+            # A plain cell, or one re-marked with an unknown grade id: it runs where the
+            # learner put it and is never graded.
+            extras.setdefault(anchor, []).append(cell)
+
+    plan = Plan()
+    plan.steps.extend(_plain(c) for c in extras[None])
+    for cell in source.cells:
+        if not _has_role(cell):
+            continue  # the instructor's plain cells reach learners; their copy is what runs
+        gid = grade_id(cell)
+        points = float(_meta(cell).get("points", 0) or 0) if is_grade(cell) or is_task(cell) \
+            else 0.0
+        if is_solution(cell):
+            submitted = answers.get(gid)
+            usable = submitted is not None and submitted.cell_type == cell.cell_type
+            plan.steps.append(Step(
+                kind="answer", cell_type=cell.cell_type, grade_id=gid, points=points,
+                source=submitted.source if usable else released_source(cell),
+                manual=is_grade(cell), answered=usable))
+        elif is_task(cell):
+            plan.steps.append(Step(kind="task", cell_type="markdown", source=cell.source,
+                                   grade_id=gid, points=points, manual=True))
+        elif is_grade(cell):
+            plan.steps.append(Step(
+                kind="test", cell_type=cell.cell_type, source=cell.source, grade_id=gid,
+                points=points, manual=cell.cell_type != "code",
+                has_hidden_tests="BEGIN HIDDEN TESTS" in cell.source))
+        else:
+            plan.steps.append(Step(kind="locked", cell_type=cell.cell_type, source=cell.source,
+                                   grade_id=gid))
+        plan.steps.extend(_plain(c) for c in extras.get(gid, []))
+    return plan
+
+
+def _has_role(cell: NotebookNode) -> bool:
+    return is_grade(cell) or is_solution(cell) or is_locked(cell) or is_task(cell)
+
+
+def _plain(cell: NotebookNode) -> Step:
+    return Step(kind="plain", cell_type="code", source=cell.source)
