@@ -1,0 +1,119 @@
+"""The local backend: the runner in bubblewrap namespaces with rlimits.
+
+No network (its own empty network namespace), its own pid/ipc/uts namespaces, uid 65534,
+a read-only view of the Python installation only (nothing of the project, its data or the
+environment), a private writable work directory, and rlimits on CPU time, memory, file size
+and open files. The wall-clock limit is the grader's: it kills the process group.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+RUNNER = Path(__file__).with_name("runner.py")
+# Inside the sandbox; not under /work, where the project itself may live.
+WORKDIR = "/home/grader"
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox could not be started (bubblewrap missing or refused)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    cpu_seconds: int = 60
+    memory_bytes: int = 1024 * 1024 * 1024
+    file_bytes: int = 64 * 1024 * 1024
+    open_files: int = 256
+
+
+def _python_paths() -> list[str]:
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+             str(Path(sys.executable).resolve().parent.parent)}
+    return sorted(p for p in paths if p and Path(p).exists())
+
+
+def bwrap_command(*, workdir: Path) -> list[str]:
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed")
+    command = [
+        bwrap, "--die-with-parent", "--new-session", "--unshare-all",
+        "--uid", "65534", "--gid", "65534", "--hostname", "grader",
+        "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
+        "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+        "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
+        "--ro-bind-try", "/etc/localtime", "/etc/localtime",
+        "--ro-bind-try", "/etc/fonts", "/etc/fonts",
+        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",  # noqa: S108 - inside
+    ]
+    for path in _python_paths():
+        command += ["--ro-bind", path, path]
+    command += [
+        "--ro-bind", str(RUNNER), "/runner/runner.py",
+        "--bind", str(workdir), WORKDIR, "--chdir", WORKDIR,
+        "--clearenv", "--setenv", "HOME", WORKDIR, "--setenv", "PATH", "/usr/bin:/bin",
+        "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "LANG", "C.UTF-8",
+        sys.executable, "-I", "/runner/runner.py",
+    ]
+    return command
+
+
+def _limit(limits: Limits):
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return apply
+
+
+class LocalSandbox:
+    """One runner in one fresh sandbox; used for one submission, then killed."""
+
+    def __init__(self, *, workdir: Path, limits: Limits | None = None) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            bwrap_command(workdir=workdir), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True, encoding="utf-8",
+            preexec_fn=_limit(limits or Limits()), start_new_session=True,
+        )
+
+    def send(self, message: dict) -> None:
+        self.process.stdin.write(json.dumps(message) + "\n")
+        self.process.stdin.flush()
+
+    def receive(self, *, timeout: float) -> dict | None:
+        """The next message; None when the runner has ended (died, killed, exited) or said
+        nothing within ``timeout`` seconds."""
+        ready, _, _ = select.select([self.process.stdout], [], [], max(timeout, 0))
+        if not ready:
+            return None
+        line = self.process.stdout.readline()
+        try:
+            return json.loads(line) if line else None
+        except json.JSONDecodeError:
+            return None
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait(timeout=10)
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass

@@ -1,0 +1,172 @@
+"""Grading in the real sandbox (bubblewrap): nbgrader's scores, tampering, limits, failures.
+
+Each case grades a small notebook through ``grading.engine.notebook_grade`` exactly as
+``manage.py grade_notebook`` does, with a real runner process in a real sandbox.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from grading.engine import notebook_grade
+from grading.sandbox.local import Limits
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def meta(**kwargs):
+    base = {"grade": False, "solution": False, "locked": False, "schema_version": 3}
+    base.update(kwargs)
+    return {"nbgrader": base}
+
+
+SOURCE = new_notebook(cells=[
+    new_code_cell("def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n"
+                  "    ### END SOLUTION", metadata=meta(solution=True, grade_id="square")),
+    new_code_cell("assert square(2) == 4\n### BEGIN HIDDEN TESTS\nassert square(3) == 9\n"
+                  "### END HIDDEN TESTS", metadata=meta(grade=True, grade_id="t1", points=2)),
+    new_code_cell("assert square(-1) == 1", metadata=meta(grade=True, grade_id="t2", points=1)),
+])
+
+
+def grade(answer: str, *, source=SOURCE, **kwargs):
+    submission = nbformat.reads(nbformat.writes(source), as_version=4)
+    submission.cells[0].source = answer
+    return notebook_grade(source=nbformat.writes(source).encode(),
+                          submission=nbformat.writes(submission).encode(), **kwargs)
+
+
+def scores(result) -> dict:
+    return {c.grade_id: c.score for c in result.cells}
+
+
+def test_a_correct_answer_gets_full_marks():
+    result = grade("def square(x):\n    return x ** 2")
+
+    assert (result.status, result.score, result.max_score) == ("graded", 3.0, 3.0)
+    assert all(c.passed for c in result.cells)
+
+
+def test_hidden_tests_count():
+    result = grade("def square(x):\n    return x + x")  # right for 2, wrong for 3 and -1
+
+    assert scores(result) == {"t1": 0.0, "t2": 0.0}
+
+
+def test_output_on_stderr_fails_a_test_as_in_nbgrader():
+    source = nbformat.reads(nbformat.writes(SOURCE), as_version=4)
+    source.cells[2].source = "import sys\nprint('careful', file=sys.stderr)\nassert True"
+
+    assert scores(grade("def square(x):\n    return x * x", source=source))["t2"] == 0.0
+
+
+def test_a_trailing_number_is_partial_credit_as_in_nbgrader():
+    source = nbformat.reads(nbformat.writes(SOURCE), as_version=4)
+    source.cells[1].source = "sum(square(v) == v * v for v in (1, 2)) * 0.5"
+
+    assert scores(grade("def square(x):\n    return 4", source=source))["t1"] == 0.5
+
+
+@pytest.mark.parametrize("attack", [
+    # custom exception handlers and traceback display
+    "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)",
+    "import sys\nsys.excepthook = lambda *a: None\n"
+    "get_ipython().showtraceback = lambda *a, **k: None",
+    # cell transformers that drop the tests' assertions
+    "get_ipython().input_transformers_cleanup.append("
+    "lambda lines: [l for l in lines if 'assert' not in l])",
+    "import ast\nclass Drop(ast.NodeTransformer):\n    def visit_Assert(self, node):\n"
+    "        return ast.Pass()\nget_ipython().ast_transformers.append(Drop())",
+    # replacing run_cell
+    "from IPython.core.interactiveshell import ExecutionResult, ExecutionInfo\n"
+    "ip = get_ipython()\n"
+    "ip.run_cell = lambda *a, **k: ExecutionResult(ExecutionInfo(None, False, False, False, None))",
+    # making AssertionError harmless by name
+    "import builtins\nbuiltins.AssertionError = type('Nope', (Exception,), {})",
+])
+def test_hooks_installed_by_learner_code_cannot_pass_a_failing_test(attack):
+    result = grade("def square(x):\n    return 0\n" + attack)
+
+    assert result.score == 0.0
+
+
+@pytest.mark.parametrize("ending", [
+    "import os\nos._exit(0)",
+    "import sys\nsys.exit(0)",
+    "raise SystemExit",
+    "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)",
+])
+def test_exiting_or_killing_the_process_scores_nothing(ending):
+    result = grade("def square(x):\n    return 0\n" + ending)
+
+    assert result.score == 0.0
+
+
+def test_a_process_that_dies_is_reported_as_such():
+    result = grade("import os\nos._exit(3)")
+
+    assert result.status == "kernel_died"
+    assert result.message
+
+
+def test_an_endless_cell_times_out():
+    result = grade("while True:\n    pass", timeout=4, cell_timeout=2)
+
+    assert result.status == "timed_out"
+    assert result.score == 0.0
+
+
+def test_memory_is_limited():
+    result = grade("blob = bytearray(2 * 1024 ** 3)\ndef square(x):\n    return x * x",
+                   limits=Limits(memory_bytes=512 * 1024 ** 2))
+
+    assert result.score == 0.0
+
+
+def test_no_network_and_no_view_of_the_project():
+    probe = (
+        "import socket\n"
+        "try:\n    socket.create_connection(('127.0.0.1', 5432), timeout=1)\n"
+        "    network = True\nexcept OSError:\n    network = False\n"
+        f"import os\nproject = os.path.exists({str(ROOT / 'lms' / 'settings.py')!r})\n"
+        "def square(x):\n    assert not network and not project\n    return x * x"
+    )
+
+    assert grade(probe).score == 3.0
+
+
+def test_processes_cannot_be_started():
+    probe = ("import subprocess\ntry:\n    subprocess.run(['true'])\n    spawned = True\n"
+             "except Exception:\n    spawned = False\n"
+             "def square(x):\n    assert not spawned\n    return x * x")
+
+    assert grade(probe).score == 3.0
+
+
+def test_cli_prints_one_json_object_and_refuses_unusable_input(tmp_path):
+    source = tmp_path / "source.ipynb"
+    source.write_text(nbformat.writes(SOURCE))
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{not json")
+
+    good = subprocess.run([sys.executable, "manage.py", "grade_notebook", "--source",
+                           str(source), "--submission", str(source), "--json"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin"})
+    bad = subprocess.run([sys.executable, "manage.py", "grade_notebook", "--source",
+                          str(source), "--submission", str(broken), "--json"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={"PATH": "/usr/bin:/bin"})
+
+    import json
+
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stdout)["score"] == 3.0
+    assert bad.returncode != 0
+    assert bad.stdout == ""
+    assert bad.stderr.count("\n") == 1
+    assert "not JSON" in bad.stderr
