@@ -170,3 +170,20 @@ def test_cli_prints_one_json_object_and_refuses_unusable_input(tmp_path):
     assert bad.stdout == ""
     assert bad.stderr.count("\n") == 1
     assert "not JSON" in bad.stderr
+
+
+def test_the_learners_libraries_and_data_files_are_there(tmp_path):
+    (tmp_path / "readings.csv").write_text("machine,temp\nA,20.5\nB,22.5\n")
+    answer = (
+        "import numpy as np, pandas as pd, sklearn, matplotlib\n"
+        "matplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+        "frame = pd.read_csv('readings.csv')\nplt.plot(frame['temp'])\n"
+        "mean_temp = float(np.mean(frame['temp']))\n"
+        "def square(x):\n    return x * x"
+    )
+    source = nbformat.reads(nbformat.writes(SOURCE), as_version=4)
+    source.cells[2].source = "assert square(-1) == 1\nassert mean_temp == 21.5"
+
+    result = grade(answer, source=source, data_dir=tmp_path)
+
+    assert result.score == 3.0, result
