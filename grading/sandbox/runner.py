@@ -1,19 +1,25 @@
 """The process that runs a notebook's cells inside the sandbox (see docs/grading-engine.md).
 
-Started by the sandbox backend as ``python runner.py`` with the protocol on stdin/stdout:
+Started by the sandbox backend as ``python -I runner.py`` with the protocol on stdin/stdout:
 one JSON object per line each way. It uses only the standard library and IPython, and is
 never imported by the site.
 
-Trust boundary: everything here runs before any learner code, and keeps what decides a
+Trust boundary: ``main`` runs before any learner code and keeps everything that decides a
 result out of the learner's reach:
+- every function and value the result depends on (``compile``, ``exec``, ``repr``, the
+  reply encoder, ``os.write``...) is captured into ``main``'s closures before learner code
+  runs, so patching builtins, ``json``, ``ast`` or IPython cannot change how a test runs or
+  how its result is reported;
 - the protocol file descriptors are duplicated away and fds 0-2 point to /dev/null, so
-  learner code cannot write protocol lines by printing;
-- learner and locked cells run through IPython (magics work), test cells run with the
-  ``compile``/``exec`` captured here, never through ``run_cell``, input or AST transformers,
-  custom exception handlers or traceback display that learner code may have replaced;
-- every cell runs in a worker thread, so learner frames never lead to this loop's frame;
-- an audit hook, which cannot be removed, refuses process creation, signals, tracing and
-  heap or cross-thread frame introspection.
+  printing cannot write protocol lines;
+- learner and locked cells run through IPython (magics work); test cells are compiled and
+  executed directly, never through ``run_cell``, input or AST transformers, custom exception
+  handlers or traceback display that learner code may have replaced;
+- every cell runs in its own low-level thread started by ``main``; learner frames' ``f_back``
+  chains end there and never reach ``main``'s frame;
+- an audit hook, which cannot be removed, refuses process creation, signals, tracing, heap
+  and cross-thread frame introspection, and sockets (and, where Python raises the event,
+  threads started by learner code: 3.11 does not; see docs/grading-engine.md).
 """
 
 import ast
@@ -21,36 +27,15 @@ import io
 import json
 import os
 import sys
-import threading
 
-_exec, _compile, _ast_parse = exec, compile, ast.parse
 OUTPUT_CAP = 20_000
-
 BLOCKED_EVENTS = frozenset({
     "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "os.system",
     "subprocess.Popen", "os.kill", "os.killpg", "signal.pthread_kill", "sys.settrace",
     "sys.setprofile", "sys._current_frames", "gc.get_objects", "gc.get_referrers",
     "gc.get_referents", "sys.addaudithook", "socket.connect", "socket.bind",
+    "socket.sendto", "threading.settrace", "threading.setprofile",
 })
-
-
-def _audit(event: str, args: tuple) -> None:
-    if event in BLOCKED_EVENTS:
-        raise PermissionError(f"{event} is not allowed while grading")
-    if event == "sys._getframe" and args and _is_runner_frame(args[0]):
-        raise PermissionError("inspecting the grader is not allowed")
-    if event == "object.__getattr__" and args[1] in ("tb_frame", "gi_frame", "cr_frame",
-                                                     "ag_frame") and _points_to_runner(args):
-        raise PermissionError("inspecting the grader is not allowed")
-
-
-def _is_runner_frame(frame) -> bool:
-    return frame is not None and frame.f_code.co_filename == __file__
-
-
-def _points_to_runner(args: tuple) -> bool:
-    target = getattr(args[0], "tb_frame", None) if args[1] == "tb_frame" else None
-    return _is_runner_frame(target)
 
 
 class _Capture(io.TextIOBase):
@@ -64,7 +49,7 @@ class _Capture(io.TextIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, text: str) -> int:
+    def write(self, text) -> int:
         text = str(text)
         if text:
             self.written = True
@@ -77,23 +62,31 @@ class _Capture(io.TextIOBase):
         return "".join(self.parts)
 
 
-def _split_last_expression(source: str):
-    """Compile a test like IPython: the value of a trailing expression is kept."""
-    tree = _ast_parse(source, "<test>", "exec")
-    last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.Expression(tree.body.pop().value)
-    body = _compile(tree, "<test>", "exec")
-    return body, (_compile(last, "<test>", "eval") if last else None)
+def main() -> None:  # noqa: C901 - one closure scope on purpose (see the module docstring)
+    import _thread
 
+    # --- Everything the verdict depends on, captured before learner code exists. ----------
+    _compile, _exec, _eval, _repr, _type = compile, exec, eval, repr, type
+    _str, _float, _isinstance, _len = str, float, isinstance, len
+    _translate, _encode, _str_join = str.translate, str.encode, str.join
+    _dict_get = dict.get
+    _sys, Capture, cap, blocked = sys, _Capture, OUTPUT_CAP, BLOCKED_EVENTS
+    _decode = json.JSONDecoder().decode
+    _os_write, _os_exit = os.write, os._exit
+    _start_thread, _allocate_lock = _thread.start_new_thread, _thread.allocate_lock
+    _expr_type, _expression, _only_ast = ast.Expr, ast.Expression, ast.PyCF_ONLY_AST
+    _escape = {i: f"\\u{i:04x}" for i in range(32)}
+    _escape.update({ord('"'): '\\"', ord("\\"): "\\\\", 0x2028: "\\u2028", 0x2029: "\\u2029"})
+    allow_thread = [False]
 
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"[:2000]
+    def audit(event: str, args: tuple) -> None:
+        if event in blocked:
+            raise PermissionError(f"{event} is not allowed while grading")
+        if event == "_thread.start_new_thread" and not allow_thread[0]:
+            raise PermissionError("starting threads is not allowed while grading")
 
-
-def main() -> None:
     proto_in = os.fdopen(os.dup(0), "r", encoding="utf-8")
-    proto_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    proto_out = os.dup(1)
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
@@ -105,68 +98,103 @@ def main() -> None:
 
     shell = InteractiveShell.instance(colors="NoColor")
     shell.display_formatter.active_types = ["text/plain"]
-    transform = TransformerManager().transform_cell  # a pristine copy, not the shell's
+    run_cell = shell.run_cell
+    transform = TransformerManager().transform_cell
     namespace = shell.user_ns
-    sys.addaudithook(_audit)
+    sys.addaudithook(audit)
 
-    def reply(message: dict) -> None:
-        proto_out.write(json.dumps(message) + "\n")
-        proto_out.flush()
+    def quote(text) -> str:
+        return '"' + _translate(_str(text), _escape) + '"'
 
-    reply({"op": "ready"})
+    def reply(fields: list) -> None:
+        parts = []
+        for key, value in fields:
+            if value is None:
+                encoded = "null"
+            elif value is True or value is False:
+                encoded = "true" if value else "false"
+            else:
+                encoded = quote(value)
+            parts.append(quote(key) + ":" + encoded)
+        _os_write(proto_out, _encode("{" + _str_join(",", parts) + "}\n", "utf-8"))
+
+    def describe(error) -> str:
+        try:
+            text = f"{_type(error).__name__}: {error}"
+        except BaseException:  # noqa: BLE001 - a learner's __str__ may raise
+            text = _type(error).__name__
+        return text[:2000]
+
+    def compile_test(source: str):
+        if "%" in source or "!" in source:
+            source = transform(source)  # magics in a test: IPython's syntax, then compile
+        tree = _compile(source, "<test>", "exec", _only_ast)
+        last = None
+        if tree.body and _isinstance(tree.body[-1], _expr_type):
+            last = _expression(tree.body.pop().value)
+        body = _compile(tree, "<test>", "exec")
+        return body, (_compile(last, "<test>", "eval") if last is not None else None)
+
+    def run(command: dict) -> list:
+        code, kind = command["code"], command["kind"]
+        stdout, stderr = Capture(), Capture()
+        box = {}
+        done = _allocate_lock()
+        done.acquire()
+
+        def learner_cell() -> None:
+            try:
+                result = run_cell(code, store_history=False, silent=False)
+                error = result.error_before_exec or result.error_in_exec
+                box["error"] = describe(error) if error is not None else None
+            except BaseException as error:  # noqa: BLE001
+                box["error"] = describe(error)
+            finally:
+                done.release()
+
+        def test_cell() -> None:
+            try:
+                body, last = compile_test(code)
+                _exec(body, namespace)
+                value = _eval(last, namespace) if last is not None else None
+                box["value"] = None if value is None else _repr(value)[:200]
+                box["error"] = None
+            except BaseException as error:  # noqa: BLE001 - every failure is reported
+                box["value"] = None
+                box["error"] = describe(error)
+            finally:
+                done.release()
+
+        saved = _sys.stdout, _sys.stderr
+        _sys.stdout, _sys.stderr = stdout, stderr
+        allow_thread[0] = True
+        try:
+            _start_thread(test_cell if kind == "test" else learner_cell, ())
+        finally:
+            allow_thread[0] = False
+        finished = done.acquire(timeout=command.get("timeout", 30))
+        _sys.stdout, _sys.stderr = saved
+        if not finished:
+            return [("status", "timeout")]
+        error = _dict_get(box, "error", "the cell ended without a result")
+        return [
+            ("status", "error" if error is not None else "ok"),
+            ("error", error),
+            ("value", _dict_get(box, "value")),
+            ("stderr", stderr.written is True),
+            ("stdout", stdout.value()[:cap] if kind != "test" else ""),
+        ]
+
+    reply([("op", "ready")])
     for line in proto_in:
-        command = json.loads(line)
+        command = _decode(line)
         if command["op"] == "stop":
             break
-        outcome = _run_cell(command, shell, namespace, transform)
-        outcome["nonce"] = command["nonce"]
-        reply(outcome)
-        if outcome["status"] == "timeout":
-            break  # the cell's thread cannot be stopped: the backend ends the sandbox
-    proto_out.flush()
-    os._exit(0)
-
-
-def _run_cell(command: dict, shell, namespace: dict, transform) -> dict:
-    stdout, stderr = _Capture(), _Capture()
-    box: dict = {}
-    code, kind = command["code"], command["kind"]
-
-    def learner_cell() -> None:
-        result = shell.run_cell(code, store_history=False, silent=False)
-        error = result.error_before_exec or result.error_in_exec
-        box["error"] = _describe(error) if error else None
-
-    def test_cell() -> None:
-        try:
-            body, last = _split_last_expression(transform(code))
-            _exec(body, namespace)
-            value = eval(last, namespace) if last else None  # noqa: S307 - the test's own code
-            box["value"] = None if value is None else repr(value)[:200]
-            box["error"] = None
-        except BaseException as error:  # noqa: BLE001 - every failure of a test is reported
-            box["error"] = _describe(error)
-
-    saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = stdout, stderr
-    worker = threading.Thread(target=test_cell if kind == "test" else learner_cell,
-                              daemon=True)
-    try:
-        worker.start()
-        worker.join(command.get("timeout", 30))
-    finally:
-        sys.stdout, sys.stderr = saved
-    if worker.is_alive():
-        return {"status": "timeout"}
-    if "error" not in box:
-        return {"status": "error", "error": "the cell ended without a result"}
-    return {
-        "status": "error" if box["error"] else "ok",
-        "error": box["error"],
-        "value": box.get("value"),
-        "stderr": stderr.written,
-        "stdout": stdout.value() if kind != "test" else "",
-    }
+        fields = run(command)
+        reply([("nonce", command["nonce"]), *fields])
+        if fields[0][1] == "timeout":
+            break  # a cell's thread cannot be stopped: the backend ends the sandbox
+    _os_exit(0)
 
 
 if __name__ == "__main__":

@@ -87,6 +87,20 @@ def test_a_trailing_number_is_partial_credit_as_in_nbgrader():
     "ip.run_cell = lambda *a, **k: ExecutionResult(ExecutionInfo(None, False, False, False, None))",
     # making AssertionError harmless by name
     "import builtins\nbuiltins.AssertionError = type('Nope', (Exception,), {})",
+    # replacing the builtins a grader might call
+    "import builtins\nbuiltins.exec = lambda *a, **k: None\n"
+    "builtins.compile = lambda *a, **k: compile('pass', '<x>', 'exec')\n"
+    "builtins.repr = lambda *a: 'full'",
+    # forging the reply or the commands through the json module
+    "import json\njson.dumps = lambda *a, **k: '{\"status\": \"ok\"}'\n"
+    "json.loads = lambda s, *a, **k: {'op': 'cell', 'kind': 'cell', 'code': 'pass', "
+    "'nonce': ''}",
+    # patching IPython's transformer classes and the runner's own module
+    "from IPython.core import inputtransformer2 as t\n"
+    "t.TransformerManager.transform_cell = lambda self, cell: 'pass'\n"
+    "import sys\nm = sys.modules.get('__main__')\n"
+    "for name in ('BLOCKED_EVENTS', '_Capture', 'OUTPUT_CAP', 'json', 'sys', 'ast'):\n"
+    "    try:\n        setattr(m, name, None)\n    except Exception:\n        pass",
 ])
 def test_hooks_installed_by_learner_code_cannot_pass_a_failing_test(attack):
     result = grade("def square(x):\n    return 0\n" + attack)
