@@ -12,13 +12,12 @@ from __future__ import annotations
 import logging
 import secrets
 import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from grading.notebooks import Plan, grading_plan, notebook_load, source_validate
-from grading.sandbox.local import Limits, LocalSandbox
+from grading.sandbox.local import Limits, LocalSandbox, SandboxPool
 
 logger = logging.getLogger(__name__)
 
@@ -63,58 +62,55 @@ def _test_score(reply: dict, points: float) -> float:
 
 def notebook_grade(*, source: bytes, submission: bytes, data_dir: Path | None = None,
                    timeout: float = 60.0, cell_timeout: float = 30.0,
-                   max_bytes: int = DEFAULT_MAX_BYTES, limits: Limits | None = None
-                   ) -> GradeResult:
-    """Grade ``submission`` against ``source``. Raises NotebookInvalid for unusable input."""
+                   max_bytes: int = DEFAULT_MAX_BYTES, limits: Limits | None = None,
+                   pool: SandboxPool | None = None) -> GradeResult:
+    """Grade ``submission`` against ``source``. Raises NotebookInvalid for unusable input.
+
+    With a ``pool`` the sandbox comes ready from it; otherwise one is started (and its
+    start-up counts against ``timeout``).
+    """
     source_nb = notebook_load(source, max_bytes=max_bytes)
     source_validate(source_nb)
     plan = grading_plan(source=source_nb, submission=notebook_load(submission,
                                                                    max_bytes=max_bytes))
-    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
-        workdir = Path(tmp) / "work"
+    sandbox = pool.take() if pool else LocalSandbox(limits=limits)
+    try:
         if data_dir:
-            shutil.copytree(data_dir, workdir)
-        else:
-            workdir.mkdir()
-        workdir.chmod(0o777)  # the sandbox's uid 65534 writes here
-        return _run_plan(plan, workdir=workdir, timeout=timeout, cell_timeout=cell_timeout,
-                         limits=limits)
+            shutil.copytree(data_dir, sandbox.workdir, dirs_exist_ok=True)
+        return _run_plan(plan, sandbox=sandbox, timeout=timeout, cell_timeout=cell_timeout)
+    finally:
+        sandbox.kill()
 
 
-def _run_plan(plan: Plan, *, workdir: Path, timeout: float, cell_timeout: float,
-              limits: Limits | None) -> GradeResult:
+def _run_plan(plan: Plan, *, sandbox: LocalSandbox, timeout: float,
+              cell_timeout: float) -> GradeResult:
     deadline = time.monotonic() + timeout
     replies: dict[int, dict] = {}
     status, message = "graded", ""
-    sandbox = LocalSandbox(workdir=workdir, limits=limits)
-    try:
-        hello = sandbox.receive(timeout=min(START_TIMEOUT, timeout))
-        if not hello or hello.get("op") != "ready":
-            status, message = "kernel_died", "The grading environment did not start."
-        else:
-            for index, step in enumerate(plan.steps):
-                if not step.runs:
-                    continue
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    status, message = "timed_out", "The notebook took too long to run."
-                    break
-                nonce = secrets.token_hex(16)
-                sandbox.send({"op": "cell", "kind": "test" if step.kind == "test" else "cell",
-                              "code": step.source, "nonce": nonce,
-                              "timeout": min(cell_timeout, left)})
-                reply = sandbox.receive(timeout=min(cell_timeout, left) + 5)
-                if reply is None or reply.get("nonce") != nonce:
-                    status = "kernel_died"
-                    message = ("The notebook stopped the Python process (for example by "
-                               "exiting or using too much memory); later cells did not run.")
-                    break
-                if reply["status"] == "timeout":
-                    status, message = "timed_out", "A cell ran longer than its time limit."
-                    break
-                replies[index] = reply
-    finally:
-        sandbox.kill()
+    if not sandbox.wait_ready(timeout=min(START_TIMEOUT, timeout)):
+        status, message = "kernel_died", "The grading environment did not start."
+    else:
+        for index, step in enumerate(plan.steps):
+            if not step.runs:
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                status, message = "timed_out", "The notebook took too long to run."
+                break
+            nonce = secrets.token_hex(16)
+            sandbox.send({"op": "cell", "kind": "test" if step.kind == "test" else "cell",
+                          "code": step.source, "nonce": nonce,
+                          "timeout": min(cell_timeout, left)})
+            reply = sandbox.receive(timeout=min(cell_timeout, left) + 5)
+            if reply is None or reply.get("nonce") != nonce:
+                status = "kernel_died"
+                message = ("The notebook stopped the Python process (for example by "
+                           "exiting or using too much memory); later cells did not run.")
+                break
+            if reply["status"] == "timeout":
+                status, message = "timed_out", "A cell ran longer than its time limit."
+                break
+            replies[index] = reply
 
     cells = []
     for index, step in enumerate(plan.steps):

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import resource
 import select
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +45,12 @@ def _python_paths() -> list[str]:
     return sorted(p for p in paths if p and Path(p).exists())
 
 
-def bwrap_command(*, workdir: Path) -> list[str]:
+# Imported by the runner before learner code: shared start-up cost, paid while the sandbox
+# waits in the pool instead of while a learner waits for a grade.
+DEFAULT_PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "sklearn")
+
+
+def bwrap_command(*, workdir: Path, preload: tuple[str, ...] = ()) -> list[str]:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed")
@@ -63,7 +71,7 @@ def bwrap_command(*, workdir: Path) -> list[str]:
         "--bind", str(workdir), WORKDIR, "--chdir", WORKDIR,
         "--clearenv", "--setenv", "HOME", WORKDIR, "--setenv", "PATH", "/usr/bin:/bin",
         "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "LANG", "C.UTF-8",
-        sys.executable, "-I", "/runner/runner.py",
+        sys.executable, "-I", "/runner/runner.py", ",".join(preload),
     ]
     return command
 
@@ -80,14 +88,27 @@ def _limit(limits: Limits):
 
 
 class LocalSandbox:
-    """One runner in one fresh sandbox; used for one submission, then killed."""
+    """One runner in one fresh sandbox with its own work directory; used for one
+    submission, then killed (``kill`` also removes the work directory)."""
 
-    def __init__(self, *, workdir: Path, limits: Limits | None = None) -> None:
+    def __init__(self, *, limits: Limits | None = None, preload: tuple[str, ...] = ()) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="grade-")
+        self.workdir = Path(self._tmp.name) / "work"
+        self.workdir.mkdir()
+        self.workdir.chmod(0o777)  # the sandbox's uid 65534 writes here
+        self.ready = False
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            bwrap_command(workdir=workdir), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True, encoding="utf-8",
+            bwrap_command(workdir=self.workdir, preload=preload), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, encoding="utf-8",
             preexec_fn=_limit(limits or Limits()), start_new_session=True,
         )
+
+    def wait_ready(self, *, timeout: float) -> bool:
+        """Wait for the runner's greeting (once); False if it did not start."""
+        if not self.ready:
+            hello = self.receive(timeout=timeout)
+            self.ready = bool(hello and hello.get("op") == "ready")
+        return self.ready and self.process.poll() is None
 
     def send(self, message: dict) -> None:
         self.process.stdin.write(json.dumps(message) + "\n")
@@ -117,3 +138,51 @@ class LocalSandbox:
                 stream.close()
             except OSError:
                 pass
+        self._tmp.cleanup()
+
+
+class SandboxPool:
+    """Sandboxes started ahead of time (runner up, libraries imported), each used once.
+
+    A background thread keeps ``size`` of them ready; ``take`` hands one out at once, or
+    starts one when the pool is empty. One pool per worker process.
+    """
+
+    def __init__(self, *, size: int = 2, limits: Limits | None = None,
+                 preload: tuple[str, ...] = DEFAULT_PRELOAD) -> None:
+        self.size, self.limits, self.preload = size, limits, preload
+        self._ready: queue.Queue[LocalSandbox] = queue.Queue()
+        self._closed = threading.Event()
+        self._filler = threading.Thread(target=self._fill, name="sandbox-pool", daemon=True)
+        self._filler.start()
+
+    def _start(self) -> LocalSandbox:
+        return LocalSandbox(limits=self.limits, preload=self.preload)
+
+    def _fill(self) -> None:
+        while not self._closed.is_set():
+            if self._ready.qsize() >= self.size:
+                self._closed.wait(0.02)
+                continue
+            sandbox = self._start()
+            if sandbox.wait_ready(timeout=60):
+                self._ready.put(sandbox)
+            else:
+                sandbox.kill()
+                self._closed.wait(1)  # do not spin when sandboxes cannot start
+
+    def take(self) -> LocalSandbox:
+        while True:
+            try:
+                sandbox = self._ready.get_nowait()
+            except queue.Empty:
+                return self._start()
+            if sandbox.process.poll() is None:
+                return sandbox
+            sandbox.kill()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._filler.join(timeout=70)
+        while not self._ready.empty():
+            self._ready.get_nowait().kill()

@@ -96,6 +96,12 @@ def main() -> None:  # noqa: C901 - one closure scope on purpose (see the module
     from IPython.core.inputtransformer2 import TransformerManager
     from IPython.core.interactiveshell import InteractiveShell
 
+    for name in filter(None, (_sys.argv[1] if _len(_sys.argv) > 1 else "").split(",")):
+        try:  # shared start-up work, done before learner code (see SandboxPool)
+            __import__(name)
+        except Exception:  # noqa: BLE001, S112 - a missing library only costs speed
+            continue
+
     shell = InteractiveShell.instance(colors="NoColor")
     shell.display_formatter.active_types = ["text/plain"]
     run_cell = shell.run_cell

@@ -201,3 +201,32 @@ def test_the_learners_libraries_and_data_files_are_there(tmp_path):
     result = grade(answer, source=source, data_dir=tmp_path)
 
     assert result.score == 3.0, result
+
+
+@pytest.fixture
+def pool():
+    from grading.sandbox.local import SandboxPool
+
+    pool = SandboxPool(size=1)
+    yield pool
+    pool.close()
+
+
+def test_a_pooled_sandbox_grades_with_the_libraries_already_loaded(pool):
+    answer = ("import sys\npreloaded = 'numpy' in sys.modules and 'pandas' in sys.modules\n"
+              "def square(x):\n    assert preloaded\n    return x * x")
+
+    assert grade(answer, pool=pool).score == 3.0
+
+
+def test_each_pooled_sandbox_is_used_once(pool):
+    first = pool.take()
+    second = pool.take()
+    try:
+        assert first.process.pid != second.process.pid
+        assert first.workdir != second.workdir
+    finally:
+        first.kill()
+        second.kill()
+    assert first.process.poll() is not None
+    assert not first.workdir.exists()
