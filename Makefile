@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test install lint migrations-check messages clean-demo lock
+.PHONY: demo test install lint migrations-check messages clean-demo lock bench
 
 # The venv is rebuilt when the dependencies or the lock change.
 $(VENV)/.installed: pyproject.toml requirements/constraints.txt
@@ -55,3 +55,7 @@ lock: install
 	{ echo '# Reproducible install: `make lock` regenerates this from a working venv (pip freeze, Python 3.11).'; \
 	  echo '# Installed with: pip install -c requirements/constraints.txt -e ".[test]"'; \
 	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e'; } > requirements/constraints.txt
+
+# Benchmarks print their figures and the baseline measured in the same run.
+bench: install
+	$(BIN)/python bench/grading.py
