@@ -27,22 +27,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from grading.engine import notebook_grade  # noqa: E402
+from grading.notebooks import nbgrader_metadata as meta  # noqa: E402
 from grading.sandbox.local import SandboxPool  # noqa: E402
-
-
-def _meta(**kwargs):
-    base = {"grade": False, "solution": False, "locked": False, "schema_version": 3}
-    base.update(kwargs)
-    return {"nbgrader": base}
-
 
 SOURCE = new_notebook(
     metadata={"kernelspec": {"name": "python3", "language": "python",
                              "display_name": "Python 3"}},
     cells=[
         new_code_cell("def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n"
-                      "    ### END SOLUTION", metadata=_meta(solution=True, grade_id="square")),
-        new_code_cell("assert square(3) == 9", metadata=_meta(grade=True, grade_id="t",
+                      "    ### END SOLUTION", metadata=meta(solution=True, grade_id="square")),
+        new_code_cell("assert square(3) == 9", metadata=meta(grade=True, grade_id="t",
                                                                 points=1)),
     ],
 )

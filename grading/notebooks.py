@@ -63,6 +63,13 @@ def grade_id(cell: NotebookNode) -> str | None:
     return meta.get("grade_id") if meta else None
 
 
+def nbgrader_metadata(**fields) -> dict:
+    """Cell metadata as nbgrader's create-assignment tool writes it (schema 3), e.g.
+    ``nbgrader_metadata(grade=True, grade_id="test_square", points=2)``."""
+    return {"nbgrader": {"grade": False, "solution": False, "locked": False,
+                         "schema_version": 3, **fields}}
+
+
 # --- Loading and validation ----------------------------------------------------------------
 
 

@@ -13,15 +13,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from grading.engine import notebook_grade
+from grading.notebooks import nbgrader_metadata as meta
 from grading.sandbox.local import Limits
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def meta(**kwargs):
-    base = {"grade": False, "solution": False, "locked": False, "schema_version": 3}
-    base.update(kwargs)
-    return {"nbgrader": base}
 
 
 SOURCE = new_notebook(cells=[

@@ -14,13 +14,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grading.engine import notebook_grade
-
-
-def meta(**kwargs):
-    base = {"grade": False, "solution": False, "locked": False, "schema_version": 3}
-    base.update(kwargs)
-    return {"nbgrader": base}
-
+from grading.notebooks import nbgrader_metadata as meta
 
 SOURCE = new_notebook(
     metadata={"kernelspec": {"name": "python3", "language": "python",

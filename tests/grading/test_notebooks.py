@@ -8,15 +8,15 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grading import notebooks as nb
-from grading.notebooks import NotebookInvalid, grading_plan, notebook_load, source_validate
+from grading.notebooks import (
+    NotebookInvalid,
+    grading_plan,
+    notebook_load,
+    source_validate,
+)
+from grading.notebooks import nbgrader_metadata as meta
 
 LIMIT = 1_000_000
-
-
-def meta(**kwargs):
-    base = {"grade": False, "solution": False, "locked": False, "schema_version": 3}
-    base.update(kwargs)
-    return {"nbgrader": base}
 
 
 def source_notebook():
