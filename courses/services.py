@@ -310,3 +310,19 @@ def module_complete(*, learner, module: ModulePage) -> ModuleProgress:
         progress.completed_at = now
         progress.save(update_fields=["completed_at"])
     return progress
+
+
+def module_assignments_settle(*, learner, module_key, passed: bool, at=None) -> None:
+    """Record the outcome of a module's assignments: complete when passed, else not.
+
+    Called by the grading app whenever a grade changes (the module is completed by its
+    assignments, not by the learner); a regrade or override below the pass mark reopens it.
+    """
+    at = at or timezone.now()
+    progress, _created = ModuleProgress.objects.get_or_create(
+        learner=learner, module_key=module_key,
+        defaults={"first_viewed_at": at, "last_viewed_at": at})
+    completed_at = (progress.completed_at or at) if passed else None
+    if progress.completed_at != completed_at:
+        progress.completed_at = completed_at
+        progress.save(update_fields=["completed_at"])

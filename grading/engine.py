@@ -5,24 +5,48 @@ trusts the submission beyond its answer cells (see ``grading.notebooks``), runs 
 sandbox (``grading.sandbox``) and scores each test as nbgrader does: 0 with an error or any
 output on stderr, the value of a trailing number as partial credit, otherwise full points.
 A test counts only when the runner answered for it with this run's nonce.
+
+Besides the scores (``GradeResult.as_dict``, what ``manage.py grade_notebook --json`` prints),
+a result carries one ``StepOutcome`` per step of the plan: what the feedback page
+(``grading.feedback``) shows and what the site stores (``GradeResult.as_record``). Hidden
+tests never reach them: a test's source is shown as released (hidden region removed), a hidden
+test's failure is recorded as the fixed string ``"failed"`` and never with the exception's
+message, and every error or printed line that contains a line or a string literal of a hidden
+region is dropped (defence in depth; see ``_Redactor`` for what that cannot stop).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
-from grading.notebooks import Plan, grading_plan, notebook_load, source_validate
+from grading.notebooks import (
+    Plan,
+    Step,
+    _replace_regions,
+    grading_plan,
+    notebook_load,
+    source_validate,
+)
 from grading.sandbox.local import Limits, LocalSandbox, SandboxPool
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 START_TIMEOUT = 30.0
+HIDDEN_BEGIN, HIDDEN_END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+HIDDEN_TEST_FAILED = "failed"  # the only error a test with hidden tests ever records
+TEST_ERROR_CAP = 500  # characters of a visible test's error description
+ERROR_CAP = 2000  # characters of a learner cell's error description (the runner's cap)
+RECORD_VERSION = 1
+TIMEOUT_ERROR = "TimeoutError: the cell ran longer than its time limit"
+DIED_ERROR = "KernelDied: the Python process stopped during this cell"
 
 
 @dataclass
@@ -34,6 +58,32 @@ class CellResult:
 
 
 @dataclass
+class StepOutcome:
+    """What feedback shows for one step of the plan, in the plan's order.
+
+    ``source_shown`` is the learner's text for answer and plain cells and the released text
+    (hidden tests removed) for the source's cells. ``stdout`` is a learner or locked cell's
+    captured output (tests: always empty). ``error`` is the runner's one-line description,
+    except for tests with hidden tests (``HIDDEN_TEST_FAILED`` or None). ``passed`` is set for
+    automatically graded tests only; ``score`` for those tests too (None while a cell waits
+    for an instructor); ``max_score`` for every graded cell. ``ran`` is False for markdown
+    cells and for code cells that did not run (the notebook died or timed out before).
+    """
+
+    kind: str  # "answer", "locked", "test", "task" or "plain"
+    cell_type: str  # "code" or "markdown"
+    grade_id: str | None
+    source_shown: str
+    stdout: str = ""
+    error: str | None = None
+    passed: bool | None = None
+    score: float | None = None
+    max_score: float | None = None
+    ran: bool = False
+    hidden_tests: bool = False  # a test whose source has hidden tests (not shown)
+
+
+@dataclass
 class GradeResult:
     status: str  # "graded", "timed_out", "kernel_died", "error"
     score: float
@@ -41,9 +91,34 @@ class GradeResult:
     needs_manual_grade: bool
     cells: list[CellResult] = field(default_factory=list)
     message: str = ""
+    steps: list[StepOutcome] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The scores, as ``manage.py grade_notebook --json`` prints them (no steps)."""
+        return {"status": self.status, "score": self.score, "max_score": self.max_score,
+                "needs_manual_grade": self.needs_manual_grade,
+                "cells": [asdict(c) for c in self.cells], "message": self.message}
+
+    def as_record(self) -> dict:
+        """Everything, steps included, as JSON-serialisable data for the site to store."""
+        return {**self.as_dict(), "steps": [asdict(s) for s in self.steps],
+                "version": RECORD_VERSION}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> GradeResult:
+        """The result ``as_record`` stored (unknown keys ignored, missing steps empty)."""
+        step_fields = {f.name for f in fields(StepOutcome)}
+        return cls(
+            status=record["status"], score=float(record["score"]),
+            max_score=float(record["max_score"]),
+            needs_manual_grade=bool(record["needs_manual_grade"]),
+            cells=[CellResult(grade_id=c["grade_id"], score=float(c["score"]),
+                              max_score=float(c["max_score"]), passed=bool(c["passed"]))
+                   for c in record.get("cells", [])],
+            message=record.get("message", ""),
+            steps=[StepOutcome(**{k: v for k, v in s.items() if k in step_fields})
+                   for s in record.get("steps", [])],
+        )
 
 
 def _test_score(reply: dict, points: float) -> float:
@@ -86,6 +161,7 @@ def _run_plan(plan: Plan, *, sandbox: LocalSandbox, timeout: float,
               cell_timeout: float) -> GradeResult:
     deadline = time.monotonic() + timeout
     replies: dict[int, dict] = {}
+    stopped: dict[int, dict] = {}  # the cell that timed out or died: for feedback, not scores
     status, message = "graded", ""
     if not sandbox.wait_ready(timeout=min(START_TIMEOUT, timeout)):
         status, message = "kernel_died", "The grading environment did not start."
@@ -103,11 +179,13 @@ def _run_plan(plan: Plan, *, sandbox: LocalSandbox, timeout: float,
                           "timeout": min(cell_timeout, left)})
             reply = sandbox.receive(timeout=min(cell_timeout, left) + 5)
             if reply is None or reply.get("nonce") != nonce:
+                stopped[index] = {"status": "error", "error": DIED_ERROR}
                 status = "kernel_died"
                 message = ("The notebook stopped the Python process (for example by "
                            "exiting or using too much memory); later cells did not run.")
                 break
             if reply["status"] == "timeout":
+                stopped[index] = {"status": "timeout", "error": TIMEOUT_ERROR}
                 status, message = "timed_out", "A cell ran longer than its time limit."
                 break
             replies[index] = reply
@@ -117,14 +195,115 @@ def _run_plan(plan: Plan, *, sandbox: LocalSandbox, timeout: float,
         if step.kind != "test" or step.manual:
             continue
         reply = replies.get(index)
-        score = _test_score(reply, step.points) if reply else 0.0
-        cells.append(CellResult(grade_id=step.grade_id, score=score, max_score=step.points,
-                                passed=reply is not None and reply.get("status") == "ok"
-                                and not reply.get("stderr")))
+        cells.append(CellResult(grade_id=step.grade_id, score=_reply_score(reply, step),
+                                max_score=step.points, passed=_reply_passed(reply)))
     for step in plan.steps:
         if step.manual:
             cells.append(CellResult(grade_id=step.grade_id, score=0.0, max_score=step.points,
                                     passed=False))
+    redact = _Redactor(plan)
+    steps = [_step_outcome(step, replies.get(index, stopped.get(index)), redact)
+             for index, step in enumerate(plan.steps)]
     return GradeResult(status=status, score=sum(c.score for c in cells),
                        max_score=plan.max_score, needs_manual_grade=plan.needs_manual_grade,
-                       cells=cells, message=message)
+                       cells=cells, message=message, steps=steps)
+
+
+def _reply_passed(reply: dict | None) -> bool:
+    return reply is not None and reply.get("status") == "ok" and not reply.get("stderr")
+
+
+def _reply_score(reply: dict | None, step: Step) -> float:
+    return _test_score(reply, step.points) if reply else 0.0
+
+
+# --- What feedback may show ------------------------------------------------------------------
+
+
+def _without_hidden(text: str) -> str:
+    """The text as released: hidden-test regions removed (nbgrader's ClearHiddenTests)."""
+    if HIDDEN_BEGIN not in text:
+        return text
+    return _replace_regions(text, HIDDEN_BEGIN, HIDDEN_END, None)
+
+
+def _hidden_lines(text: str) -> list[str]:
+    lines, inside = [], False
+    for line in text.split("\n"):
+        if HIDDEN_BEGIN in line:
+            inside = True
+        elif HIDDEN_END in line:
+            inside = False
+        elif inside and line.strip():
+            lines.append(line.strip())
+    return lines
+
+
+_LITERAL = re.compile(r"'([^'\\\n]{6,})'|\"([^\"\\\n]{6,})\"")
+FRAGMENT_MIN = 6  # shorter hidden lines are only removed where a whole line equals them
+
+
+class _Redactor:
+    """Drops every line that shows a hidden test's text (defence in depth).
+
+    A line is dropped when it contains a line of a hidden region or one of its string
+    literals (six characters or more), or equals a shorter hidden line. The runner already
+    keeps test output and hidden tests' messages away; this catches what still carries them,
+    e.g. a visible test's message built from a hidden test's value, or learner code that prints
+    a hidden test's constants read through frames. It cannot stop learner code from leaking
+    hidden tests in another encoding (reversed, base64, ...): that is the runner's to refuse.
+    """
+
+    def __init__(self, plan: Plan) -> None:
+        hidden: list[str] = []
+        for step in plan.steps:
+            if step.kind in ("test", "locked", "task"):  # the source's cells, not the learner's
+                hidden.extend(_hidden_lines(step.source))
+        literals = {m.group(1) or m.group(2) for line in hidden for m in _LITERAL.finditer(line)}
+        self.contained = {h for h in hidden if len(h) >= FRAGMENT_MIN} | literals
+        self.whole = {h for h in hidden if len(h) < FRAGMENT_MIN}
+
+    def __call__(self, text: str | None) -> str | None:
+        if not text or not (self.contained or self.whole):
+            return text
+        return "\n".join(
+            line for line in text.split("\n")
+            if line.strip() not in self.whole
+            and not any(fragment in line for fragment in self.contained))
+
+
+def _storable(text: str | None) -> str | None:
+    """Text PostgreSQL's jsonb accepts: no NUL characters, no lone surrogates."""
+    if text is None:
+        return None
+    text = text.replace("\x00", "\ufffd")
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _step_outcome(step: Step, reply: dict | None, redact: _Redactor) -> StepOutcome:
+    ran = reply is not None
+    outcome = StepOutcome(kind=step.kind, cell_type=step.cell_type, grade_id=step.grade_id,
+                          source_shown=step.source, ran=ran)
+    if step.kind in ("test", "locked", "task"):
+        outcome.source_shown = _without_hidden(step.source)
+    if step.points or step.kind in ("test", "task") or step.manual:
+        outcome.max_score = step.points
+    failed = ran and reply.get("status") != "ok"
+    if step.kind == "test":
+        if not step.manual:
+            outcome.passed = _reply_passed(reply)
+            outcome.score = _reply_score(reply, step)
+        outcome.hidden_tests = step.has_hidden_tests or HIDDEN_BEGIN in step.source
+        if failed:
+            if outcome.hidden_tests:
+                outcome.error = HIDDEN_TEST_FAILED
+            else:
+                outcome.error = (redact(reply.get("error")) or "")[:TEST_ERROR_CAP] or None
+    elif ran:
+        outcome.stdout = redact(reply.get("stdout") or "") or ""
+        if failed:
+            outcome.error = (redact(reply.get("error")) or "")[:ERROR_CAP] or None
+    outcome.source_shown = _storable(outcome.source_shown) or ""
+    outcome.stdout = _storable(outcome.stdout) or ""
+    outcome.error = _storable(outcome.error)
+    return outcome

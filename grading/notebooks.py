@@ -29,6 +29,21 @@ class NotebookInvalid(ValueError):
     """The file cannot be graded; the message says why in one line."""
 
 
+def _(message: str) -> str:
+    """Translated on the site (Django set up); English in ``manage.py grade_notebook``, which
+    runs without settings."""
+    try:
+        from django.conf import settings
+
+        if settings.configured:
+            from django.utils.translation import gettext
+
+            return gettext(message)
+    except ImportError:  # pragma: no cover - Django is always installed with the project
+        pass
+    return message
+
+
 # --- nbgrader's cell kinds -------------------------------------------------------------------
 
 
@@ -76,24 +91,27 @@ def nbgrader_metadata(**fields) -> dict:
 def notebook_load(data: bytes, *, max_bytes: int) -> NotebookNode:
     """Parse and validate a notebook file; ``NotebookInvalid`` with a one-line reason if not."""
     if len(data) > max_bytes:
-        raise NotebookInvalid(f"the notebook is {len(data):,} bytes; the limit is {max_bytes:,}")
+        raise NotebookInvalid(_("The notebook is %(size)s bytes; the limit is %(limit)s.")
+                              % {"size": f"{len(data):,}", "limit": f"{max_bytes:,}"})
     try:
         raw = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise NotebookInvalid("the file is not UTF-8 text") from exc
+        raise NotebookInvalid(_("The file is not UTF-8 text.")) from exc
     except json.JSONDecodeError as exc:
-        raise NotebookInvalid(f"the file is not JSON (line {exc.lineno}: {exc.msg})") from exc
+        raise NotebookInvalid(_("The file is not JSON (line %(line)s: %(error)s).")
+                              % {"line": exc.lineno, "error": exc.msg}) from exc
     if not isinstance(raw, dict) or "cells" not in raw or "nbformat" not in raw:
-        raise NotebookInvalid("the JSON is not a Jupyter notebook (no cells or nbformat)")
+        raise NotebookInvalid(_("The JSON is not a Jupyter notebook (no cells or nbformat)."))
     if raw.get("nbformat") != 4:
-        raise NotebookInvalid(f"notebook format {raw.get('nbformat')} is not supported; "
-                              "save it with Jupyter (format 4)")
+        raise NotebookInvalid(_("Notebook format %(version)s is not supported; save it with "
+                                "Jupyter (format 4).") % {"version": raw.get("nbformat")})
     try:
         # reads() joins multi-line sources as saved on disk into strings.
         notebook = nbformat.reads(json.dumps(raw), as_version=nbformat.NO_CONVERT)
         nbformat.validate(notebook)
     except nbformat.ValidationError as exc:
-        raise NotebookInvalid(f"the notebook is malformed: {exc.message}") from exc
+        raise NotebookInvalid(_("The notebook is malformed: %(error)s")
+                              % {"error": exc.message}) from exc
     return notebook
 
 
@@ -109,25 +127,28 @@ def source_validate(notebook: NotebookNode) -> None:
         if not (is_grade(cell) or is_solution(cell) or is_locked(cell) or is_task(cell)):
             continue
         if not gid or not isinstance(gid, str):
-            raise NotebookInvalid(f"cell {index} has nbgrader metadata but no grade_id")
+            raise NotebookInvalid(_("Cell %(index)s has nbgrader metadata but no grade_id.")
+                                  % {"index": index})
         if gid in seen:
-            raise NotebookInvalid(f"grade_id {gid!r} is used by more than one cell")
+            raise NotebookInvalid(_("grade_id %(id)r is used by more than one cell.")
+                                  % {"id": gid})
         seen.add(gid)
         if is_grade(cell) or is_task(cell):
             try:
                 points = float(meta.get("points"))
             except (TypeError, ValueError) as exc:
-                raise NotebookInvalid(f"cell {gid!r} is graded but has no numeric points") \
-                    from exc
+                raise NotebookInvalid(_("Cell %(id)r is graded but has no numeric points.")
+                                      % {"id": gid}) from exc
             if points < 0:
-                raise NotebookInvalid(f"cell {gid!r} has negative points")
+                raise NotebookInvalid(_("Cell %(id)r has negative points.") % {"id": gid})
             graded += 1
         lines = cell.source.split("\n")
         for begin, end in MARKERS:
             if sum(begin in line for line in lines) != sum(end in line for line in lines):
-                raise NotebookInvalid(f"cell {gid!r} has unbalanced {begin}/{end} markers")
+                raise NotebookInvalid(_("Cell %(id)r has unbalanced %(begin)s/%(end)s markers.")
+                                      % {"id": gid, "begin": begin, "end": end})
     if not graded:
-        raise NotebookInvalid("the notebook has no graded cells")
+        raise NotebookInvalid(_("The notebook has no graded cells."))
 
 
 # --- Released version and the grading plan -------------------------------------------------

@@ -191,6 +191,13 @@ STORAGES = {
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         ),
     },
+    # Submissions, sources and released notebooks: never under MEDIA_URL, only served by
+    # views that check who is asking.
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env.str("LMS_PRIVATE_ROOT", default=str(VAR_DIR / "private")),
+                    "base_url": None},
+    },
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=10_485_760)
@@ -269,7 +276,31 @@ CELERY_BEAT_SCHEDULE = {
         "task": "lms.core.tasks.sessions_clear_expired_task",
         "schedule": crontab(hour=4, minute=0),
     },
+    "grading-sweep": {
+        "task": "grading.tasks.submissions_sweep_task",
+        "schedule": env.float("GRADING_SWEEP_EVERY_SECONDS", default=60.0),
+    },
 }
+
+# --- Grading --------------------------------------------------------------------------------
+# The sandbox backend ("local": bubblewrap + rlimits; "docker"; "kubernetes") and its limits.
+GRADING_SANDBOX_BACKEND = env.str("GRADING_SANDBOX_BACKEND", default="local")
+GRADING_SANDBOX_IMAGE = env.str("GRADING_SANDBOX_IMAGE", default="aimd-lms:latest")
+GRADING_KUBERNETES_NAMESPACE = env.str("GRADING_KUBERNETES_NAMESPACE", default="aimd-grading")
+# Sandboxes started ahead in each worker process (local backend); 0 starts one per grade.
+GRADING_POOL_SIZE = env.int("GRADING_POOL_SIZE", default=2)
+GRADING_CELL_TIMEOUT = env.float("GRADING_CELL_TIMEOUT", default=30.0)
+GRADING_CPU_SECONDS = env.int("GRADING_CPU_SECONDS", default=120)
+GRADING_MEMORY_BYTES = env.int("GRADING_MEMORY_BYTES", default=2 * 1024**3)
+GRADING_FILE_BYTES = env.int("GRADING_FILE_BYTES", default=64 * 1024**2)
+GRADING_OPEN_FILES = env.int("GRADING_OPEN_FILES", default=256)
+# Notebooks larger than this are refused (submissions and sources).
+GRADING_MAX_NOTEBOOK_BYTES = env.int("GRADING_MAX_NOTEBOOK_BYTES", default=5 * 1024**2)
+GRADING_MAX_DATA_FILE_BYTES = env.int("GRADING_MAX_DATA_FILE_BYTES", default=50 * 1024**2)
+# A submission queued or grading for longer than this is handed to the queue again by the
+# sweep; after GRADING_MAX_ENQUEUES tries it is graded "error" and staff see it.
+GRADING_STUCK_AFTER_SECONDS = env.int("GRADING_STUCK_AFTER_SECONDS", default=300)
+GRADING_MAX_ENQUEUES = env.int("GRADING_MAX_ENQUEUES", default=5)
 
 # --- JupyterHub -----------------------------------------------------------------------------
 # Empty until a hub is configured; /healthz then reports the hub as "not configured".

@@ -5,12 +5,17 @@ test client, plain static storage (no collectstatic), a fast password hasher.
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-production")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lms")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+# Submissions and sources of the tests never land in the demo's var/private.
+os.environ.setdefault("LMS_PRIVATE_ROOT", tempfile.mkdtemp(prefix="lms-test-private-"))
+# A grade starts its own sandbox (no pool thread in the test process); pool tests make one.
+os.environ.setdefault("GRADING_POOL_SIZE", "0")
 
 from lms.settings import *  # noqa: E402, F403
 from lms.settings import STORAGES  # noqa: E402

@@ -1,0 +1,67 @@
+"""What each grading worker process keeps warm: its own pool of fresh sandboxes.
+
+The pool is made lazily in the process that uses it (never before a fork: its filler thread
+would not survive one), and started as soon as a Celery worker child starts, so the first
+submission after a restart is graded from a warm pool too. Each sandbox serves one
+submission and is then destroyed; nothing of one learner's run reaches another's.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+
+from celery.signals import worker_process_init, worker_process_shutdown
+from django.conf import settings
+
+from grading.sandbox.local import Limits, SandboxPool
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_pool: SandboxPool | None = None
+_pool_pid: int | None = None
+
+
+def _limits() -> Limits:
+    return Limits(cpu_seconds=settings.GRADING_CPU_SECONDS,
+                  memory_bytes=settings.GRADING_MEMORY_BYTES,
+                  file_bytes=settings.GRADING_FILE_BYTES,
+                  open_files=settings.GRADING_OPEN_FILES)
+
+
+def sandbox_pool() -> SandboxPool | None:
+    """This process's pool, or None when pooling is off (GRADING_POOL_SIZE=0)."""
+    global _pool, _pool_pid
+    if settings.GRADING_POOL_SIZE <= 0 or settings.GRADING_SANDBOX_BACKEND != "local":
+        return None
+    with _lock:
+        if _pool is None or _pool_pid != os.getpid():
+            _pool = SandboxPool(size=settings.GRADING_POOL_SIZE, limits=_limits())
+            _pool_pid = os.getpid()
+            logger.info("sandbox pool of %d started in process %d", settings.GRADING_POOL_SIZE,
+                        _pool_pid)
+        return _pool
+
+
+def sandbox_pool_close() -> None:
+    global _pool
+    with _lock:
+        if _pool is not None and _pool_pid == os.getpid():
+            _pool.close()
+        _pool = None
+
+
+@worker_process_init.connect
+def _warm_up(**_kwargs) -> None:
+    sandbox_pool()
+
+
+@worker_process_shutdown.connect
+def _shut_down(**_kwargs) -> None:
+    sandbox_pool_close()
+
+
+atexit.register(sandbox_pool_close)
