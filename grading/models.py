@@ -237,10 +237,6 @@ class Submission(models.Model):
     def __str__(self) -> str:
         return f"{self.assignment.key} · {self.learner} · #{self.attempt}"
 
-    @property
-    def is_late(self) -> bool:
-        return self.late_days > 0
-
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.get("force_insert"):
             stored = type(self).objects.filter(pk=self.pk).values(*self.IMMUTABLE_FIELDS).first()
@@ -250,6 +246,10 @@ class Submission(models.Model):
                 if changed:
                     raise ValueError(f"a submission is immutable; refused to change {changed}")
         super().save(*args, **kwargs)
+
+    @property
+    def is_late(self) -> bool:
+        return self.late_days > 0
 
 
 class GradeStatus(models.TextChoices):

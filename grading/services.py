@@ -40,7 +40,6 @@ from grading.models import (
     Extension,
     Grade,
     GradeAudit,
-    GradeStatus,
     ReleaseState,
     Submission,
     SubmissionState,
@@ -257,7 +256,7 @@ def _refuse(code: str) -> SubmissionRefused:
     return SubmissionRefused(code, str(REFUSALS[code]))
 
 
-def _learner_run(*, assignment: Assignment, learner):
+def learner_run(*, assignment: Assignment, learner):
     from courses.models import ProgrammeRun
     from courses.models.runs import LEARNING_STATUSES
     from courses.selectors import user_is_course_staff
@@ -288,7 +287,7 @@ def submission_create(*, assignment: Assignment, learner, data: bytes,
                                                               as_version=4).cells}
         if not source_ids & {grade_id(c) for c in notebook.cells}:
             raise _refuse("wrong_assignment")
-    run = _learner_run(assignment=assignment, learner=learner)
+    run = learner_run(assignment=assignment, learner=learner)
     if assignment.accept_late_until and now > assignment.accept_late_until:
         raise _refuse("closed")
     name, digest = content_store(data=data, prefix="grading/submissions", suffix=".ipynb")

@@ -27,6 +27,7 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("lms.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("learning/", include("courses.urls")),
+    path("grading/", include("grading.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )

@@ -33,6 +33,7 @@ from tests.courses.conftest import (  # noqa: F401 - fixtures shared with the co
 from tests.courses.factories import module_create
 from tests.factories import UserFactory
 
+
 @pytest.fixture(autouse=True)
 def _english():
     """Messages are matched in English (the site's default language is Korean)."""

@@ -14,13 +14,13 @@ from courses.models import ModuleProgress
 from grading.models import Grade, GradeAudit, ReleaseState, Submission, SubmissionState
 from grading.notebooks import NotebookInvalid
 from grading.services import (
+    GradeChangeRefused,
     SubmissionRefused,
     assignment_release,
     assignment_source_set,
+    extension_grant,
     grade_manual_set,
     grade_override,
-    GradeChangeRefused,
-    extension_grant,
     regrade_request,
     submission_autograde,
     submission_create,
@@ -45,8 +45,10 @@ def submit(assignment, learner, answer=RIGHT, **kwargs):
 def test_release_generates_the_student_version_and_passes_the_check(released_assignment):
     assert released_assignment.release_state == ReleaseState.RELEASED
     report = released_assignment.release_report
-    assert report["passed"] and report["problems"] == []
-    assert report["source"]["score"] == 3.0 and report["released"]["score"] < 3.0
+    assert report["passed"]
+    assert report["problems"] == []
+    assert report["source"]["score"] == 3.0
+    assert report["released"]["score"] < 3.0
     released = nbformat.reads(released_assignment.released.open("rb").read().decode(), 4)
     text = nbformat.writes(released)
     assert "return x * x" not in text  # the solution is gone
@@ -85,7 +87,7 @@ def test_replacing_the_source_needs_a_new_release(released_assignment, source_by
     assert not released_assignment.is_released
 
 
-@pytest.mark.parametrize("data, reason", [
+@pytest.mark.parametrize(("data", "reason"), [
     (b"not json", "JSON"),
     (nbformat.writes(nbformat.v4.new_notebook()).encode(), "graded"),
 ])
@@ -102,14 +104,18 @@ def test_a_submission_is_stored_then_graded_once(released_assignment, enrolled_l
     submission = submission_create(assignment=released_assignment, learner=enrolled_learner,
                                    data=data).submission
 
-    assert submission.state == SubmissionState.QUEUED and submission.attempt == 1
-    assert submission.run == run and submission.notebook.open("rb").read() == data
+    assert submission.state == SubmissionState.QUEUED
+    assert submission.attempt == 1
+    assert submission.run == run
+    assert submission.notebook.open("rb").read() == data
     grade = submission_autograde(submission_id=submission.pk)
     again = submission_autograde(submission_id=submission.pk)
 
-    assert grade.pk == again.pk and Grade.objects.filter(submission=submission).count() == 1
+    assert grade.pk == again.pk
+    assert Grade.objects.filter(submission=submission).count() == 1
     assert (grade.status, grade.auto_score, grade.max_score) == ("graded", 3, 4)
-    assert grade.needs_manual_grade and [c["grade_id"] for c in grade.manual_pending] == ["why"]
+    assert grade.needs_manual_grade
+    assert [c["grade_id"] for c in grade.manual_pending] == ["why"]
     submission.refresh_from_db()
     assert submission.state == SubmissionState.DONE
 
@@ -127,7 +133,8 @@ def test_the_same_notebook_twice_is_one_submission(released_assignment, enrolled
     second = submission_create(assignment=released_assignment, learner=enrolled_learner,
                                data=notebook_with(RIGHT))
 
-    assert first.created and not second.created
+    assert first.created
+    assert not second.created
     assert second.submission.pk == first.submission.pk
     assert Submission.objects.count() == 1
 
@@ -144,7 +151,7 @@ def test_attempts_are_counted_and_capped(released_assignment, enrolled_learner):
     assert refused.value.code == "no_attempts"
 
 
-@pytest.mark.parametrize("counting, expected", [("best", Decimal("3.00")),
+@pytest.mark.parametrize(("counting", "expected"), [("best", Decimal("3.00")),
                                                 ("last", Decimal("0.00"))])
 def test_best_or_last_attempt_counts(released_assignment, enrolled_learner, counting, expected):
     from grading.selectors import learner_assignment
@@ -241,7 +248,8 @@ def test_manual_grades_and_overrides_are_audited(released_assignment, enrolled_l
     grade = submission_autograde(submission_id=submit(released_assignment, enrolled_learner).pk)
 
     grade = grade_manual_set(grade=grade, grade_id="why", score=Decimal("0.5"), actor=instructor)
-    assert grade.score == Decimal("3.50") and not grade.needs_manual_grade
+    assert grade.score == Decimal("3.50")
+    assert not grade.needs_manual_grade
     with pytest.raises(GradeChangeRefused):
         grade_manual_set(grade=grade, grade_id="why", score=Decimal(2), actor=instructor)
     with pytest.raises(GradeChangeRefused):
@@ -251,8 +259,10 @@ def test_manual_grades_and_overrides_are_audited(released_assignment, enrolled_l
     assert grade.score == Decimal(4)
     audit = list(GradeAudit.objects.filter(grade=grade).order_by("at"))
     assert [a.action for a in audit] == ["manual", "override"]
-    assert audit[1].before["score"] == "3.50" and audit[1].after["score"] == "4.00"
-    assert audit[1].actor == instructor and audit[1].reason == "재채점 합의"
+    assert audit[1].before["score"] == "3.50"
+    assert audit[1].after["score"] == "4.00"
+    assert audit[1].actor == instructor
+    assert audit[1].reason == "재채점 합의"
 
 
 def test_a_regrade_replaces_the_grade_keeps_manual_scores_and_is_audited(
@@ -265,7 +275,8 @@ def test_a_regrade_replaces_the_grade_keeps_manual_scores_and_is_audited(
                            actor=instructor) == 1
     regraded = submission_autograde(submission_id=submission.pk)
 
-    assert regraded.pk == grade.pk and regraded.manual_scores == {"why": 1.0}
+    assert regraded.pk == grade.pk
+    assert regraded.manual_scores == {"why": 1.0}
     assert regraded.score == Decimal(4)
     assert GradeAudit.objects.filter(grade=grade, action="regrade").count() == 1
     assert Grade.objects.filter(submission=submission).count() == 1
@@ -290,10 +301,12 @@ def test_the_sweep_sends_what_was_never_sent_and_what_is_stuck(
 
     counts = submissions_sweep()
 
-    assert sorted(sent) == sorted([never_sent.pk, stuck.pk]) and fresh.pk not in sent
+    assert sorted(sent) == sorted([never_sent.pk, stuck.pk])
+    assert fresh.pk not in sent
     assert counts == {"requeued": 2, "given_up": 0}
     stuck.refresh_from_db()
-    assert stuck.state == SubmissionState.QUEUED and stuck.enqueue_count == 2
+    assert stuck.state == SubmissionState.QUEUED
+    assert stuck.enqueue_count == 2
 
 
 def test_the_sweep_gives_up_after_too_many_tries(released_assignment, enrolled_learner,
@@ -305,7 +318,8 @@ def test_the_sweep_gives_up_after_too_many_tries(released_assignment, enrolled_l
 
     assert submissions_sweep()["given_up"] == 1
     grade = Grade.objects.get(submission=submission)
-    assert grade.status == "error" and "staff" in grade.message
+    assert grade.status == "error"
+    assert "staff" in grade.message
 
 
 def test_a_broker_that_refuses_leaves_the_submission_queued(
@@ -321,5 +335,6 @@ def test_a_broker_that_refuses_leaves_the_submission_queued(
         submission = submit(released_assignment, enrolled_learner)
 
     submission.refresh_from_db()
-    assert submission.state == SubmissionState.QUEUED and submission.enqueued_at is None
+    assert submission.state == SubmissionState.QUEUED
+    assert submission.enqueued_at is None
     assert "stays queued" in caplog.text

@@ -1,0 +1,31 @@
+"""``{% assignment_panel key %}``: the learner's panel of a notebook assignment.
+
+Used by the courses app's notebook assignment block, which knows the assignment only by its
+key; this tag is the seam between the two apps.
+"""
+
+from django import template
+from django.template.loader import render_to_string
+
+from grading.models import Assignment
+from grading.views import assignment_panel_context
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def assignment_panel(context, key: str) -> str:
+    request = context.get("request")
+    assignment = Assignment.objects.filter(key=key).select_related("module").first()
+    ctx = assignment_panel_context(request, assignment)
+    ctx["view"] = context.get("view")
+    return render_to_string("grading/assignment_panel.html", ctx, request=request)
+
+
+@register.filter
+def points(value) -> str:
+    """2.50 → "2.5", 3.00 → "3"."""
+    try:
+        return f"{float(value):g}"
+    except (TypeError, ValueError):
+        return ""

@@ -1,0 +1,180 @@
+"""The learner's side of grading: submit a notebook, follow its grade, read the feedback.
+
+Views translate requests into service calls and outcomes into messages; every decision is
+the services'. Learners reach only their own submissions; graders those of their courses.
+Feedback HTML is served with a sandboxing Content-Security-Policy (no scripts, no network,
+an opaque origin), because it contains learner-produced text.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from grading.models import Assignment, Submission
+from grading.notebooks import NotebookInvalid
+from grading.selectors import learner_assignment, submission_visible_to
+from grading.services import SubmissionRefused, learner_run, submission_create
+
+logger = logging.getLogger(__name__)
+
+FEEDBACK_CSP = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                "frame-ancestors 'self'")
+
+
+class SubmitForm(forms.Form):
+    notebook = forms.FileField()
+
+
+def _module_url(request: HttpRequest, assignment: Assignment) -> str:
+    return (assignment.module.localized.get_url(request=request) or "/") + "#assignment-" \
+        + assignment.key
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _answer(request, assignment, *, ok: bool, message: str, status: int = 200):
+    if _wants_json(request):
+        return JsonResponse({"ok": ok, "message": message}, status=status)
+    (messages.success if ok else messages.error)(request, message)
+    return HttpResponseRedirect(_module_url(request, assignment))
+
+
+@login_required
+@require_POST
+def submit(request: HttpRequest, key: str) -> HttpResponse:
+    assignment = get_object_or_404(Assignment.objects.select_related("module"), key=key)
+    form = SubmitForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _answer(request, assignment, ok=False, status=400,
+                       message=_("Choose your notebook file (.ipynb) to submit."))
+    upload = form.cleaned_data["notebook"]
+    if upload.size > settings.GRADING_MAX_NOTEBOOK_BYTES:
+        logger.info("user %s: refused oversize notebook (%s bytes) for %s", request.user.pk,
+                    upload.size, key)
+        return _answer(request, assignment, ok=False, status=400, message=_(
+            "The notebook is larger than %(limit)s MB; clear large outputs and try again.")
+            % {"limit": settings.GRADING_MAX_NOTEBOOK_BYTES // (1024 * 1024)})
+    data = upload.read()
+    try:
+        outcome = submission_create(assignment=assignment, learner=request.user, data=data)
+    except NotebookInvalid as exc:
+        logger.info("user %s: refused notebook for %s: %s", request.user.pk, key, exc)
+        return _answer(request, assignment, ok=False, status=400,
+                       message=_("This file cannot be submitted: %(reason)s")
+                       % {"reason": exc})
+    except SubmissionRefused as refused:
+        logger.info("user %s: submission to %s refused: %s", request.user.pk, key,
+                    refused.code)
+        return _answer(request, assignment, ok=False, status=409, message=str(refused))
+    submission = outcome.submission
+    if outcome.created:
+        message = _("Submitted: attempt %(attempt)s at %(time)s, SHA-256 %(hash)s. Grading "
+                    "has started.") % {
+            "attempt": submission.attempt, "hash": submission.sha256[:12],
+            "time": submission.submitted_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")}
+    else:
+        message = _("This notebook is the same as your attempt %(attempt)s; it was not "
+                    "submitted again.") % {"attempt": submission.attempt}
+    return _answer(request, assignment, ok=True, message=message)
+
+
+@login_required
+@require_GET
+def panel(request: HttpRequest, key: str) -> HttpResponse:
+    """The assignment's panel of the module page, for the page's script to refresh."""
+    assignment = get_object_or_404(Assignment.objects.select_related("module"), key=key)
+    html = render_to_string("grading/assignment_panel.html",
+                            assignment_panel_context(request, assignment), request=request)
+    state = learner_assignment(assignment=assignment, learner=request.user)
+    response = HttpResponse(html)
+    response["X-Grading-Pending"] = "1" if state.pending else "0"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def assignment_panel_context(request: HttpRequest, assignment: Assignment | None) -> dict:
+    state = None
+    if assignment is not None and request.user.is_authenticated:
+        state = learner_assignment(assignment=assignment, learner=request.user)
+    return {"assignment": assignment, "state": state,
+            "max_mb": settings.GRADING_MAX_NOTEBOOK_BYTES // (1024 * 1024)}
+
+
+def _own_or_graded(request: HttpRequest, submission_id: int) -> Submission:
+    submission = get_object_or_404(
+        Submission.objects.select_related("assignment__module", "learner"), pk=submission_id)
+    if not submission_visible_to(user=request.user, submission=submission):
+        raise Http404  # do not tell others that the submission exists
+    return submission
+
+
+@login_required
+@require_GET
+def feedback(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = _own_or_graded(request, submission_id)
+    grade = getattr(submission, "grade", None)
+    if grade is None or not grade.feedback_html:
+        raise Http404
+    response = HttpResponse(grade.feedback_html)
+    response["Content-Security-Policy"] = FEEDBACK_CSP
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def download(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = _own_or_graded(request, submission_id)
+    name = f"{submission.assignment.key}-attempt{submission.attempt}.ipynb"
+    response = FileResponse(submission.notebook.open("rb"), as_attachment=True, filename=name,
+                            content_type="application/x-ipynb+json")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def released(request: HttpRequest, key: str) -> HttpResponse:
+    """The released notebook, for learners of the programme and its graders."""
+    assignment = get_object_or_404(Assignment, key=key)
+    if not assignment.is_released:
+        raise Http404
+    try:
+        learner_run(assignment=assignment, learner=request.user)
+    except SubmissionRefused:
+        raise Http404 from None
+    return FileResponse(assignment.released.open("rb"), as_attachment=True,
+                        filename=f"{assignment.key}.ipynb",
+                        content_type="application/x-ipynb+json")
+
+
+@login_required
+@require_GET
+def data_file(request: HttpRequest, key: str, name: str) -> HttpResponse:
+    assignment = get_object_or_404(Assignment, key=key)
+    item = get_object_or_404(assignment.data_files, name=name)
+    try:
+        learner_run(assignment=assignment, learner=request.user)
+    except SubmissionRefused:
+        raise Http404 from None
+    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name)
