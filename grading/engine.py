@@ -166,18 +166,26 @@ def _run_plan(plan: Plan, *, sandbox: LocalSandbox, timeout: float,
     if not sandbox.wait_ready(timeout=min(START_TIMEOUT, timeout)):
         status, message = "kernel_died", "The grading environment did not start."
     else:
-        for index, step in enumerate(plan.steps):
-            if not step.runs:
-                continue
+        # The whole plan in one message, before any learner code runs: the runner closes its
+        # input after reading it (see grading/sandbox/runner.py). Each cell has its own nonce
+        # and time limit; the notebook's deadline is kept here.
+        runs = [(index, step, secrets.token_hex(16)) for index, step in enumerate(plan.steps)
+                if step.runs]
+        sandbox.send({"op": "plan", "steps": [
+            {"kind": "test" if step.kind == "test" else "cell", "code": step.source,
+             "nonce": nonce, "timeout": min(cell_timeout, timeout)}
+            for _index, step, nonce in runs]})
+        for index, _step, nonce in runs:
             left = deadline - time.monotonic()
             if left <= 0:
+                stopped[index] = {"status": "timeout", "error": TIMEOUT_ERROR}
                 status, message = "timed_out", "The notebook took too long to run."
                 break
-            nonce = secrets.token_hex(16)
-            sandbox.send({"op": "cell", "kind": "test" if step.kind == "test" else "cell",
-                          "code": step.source, "nonce": nonce,
-                          "timeout": min(cell_timeout, left)})
-            reply = sandbox.receive(timeout=min(cell_timeout, left) + 5)
+            reply = sandbox.receive(timeout=min(cell_timeout + 5, left))
+            if reply is None and time.monotonic() >= deadline:
+                stopped[index] = {"status": "timeout", "error": TIMEOUT_ERROR}
+                status, message = "timed_out", "The notebook took too long to run."
+                break
             if reply is None or reply.get("nonce") != nonce:
                 stopped[index] = {"status": "error", "error": DIED_ERROR}
                 status = "kernel_died"

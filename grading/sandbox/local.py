@@ -62,7 +62,9 @@ def bwrap_command(*, workdir: Path, preload: tuple[str, ...] = ()) -> list[str]:
         "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
         "--ro-bind-try", "/etc/localtime", "/etc/localtime",
         "--ro-bind-try", "/etc/fonts", "/etc/fonts",
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",  # noqa: S108 - inside
+        # No /proc: learner code cannot read its own memory through /proc/self/mem (where
+        # the grader's nonces live) nor see the process table.
+        "--dev", "/dev", "--tmpfs", "/tmp",  # noqa: S108 - inside
     ]
     for path in _python_paths():
         command += ["--ro-bind", path, path]

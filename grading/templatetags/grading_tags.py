@@ -29,3 +29,12 @@ def points(value) -> str:
         return f"{float(value):g}"
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def get_item(mapping, key):
+    """``{{ dict|get_item:key }}`` (None when missing)."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None

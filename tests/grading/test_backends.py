@@ -32,7 +32,12 @@ from grading.sandbox.local import RUNNER, LocalSandbox
 
 LIMITS = Limits(cpu_seconds=30, memory_bytes=512 * 1024 * 1024, file_bytes=8 * 1024 * 1024,
                 open_files=64)
-CELL = {"op": "cell", "kind": "cell", "code": "1+1", "nonce": "n1", "timeout": 5}
+CELL = {"kind": "cell", "code": "1+1", "nonce": "n1", "timeout": 5}
+
+
+def plan(*steps: dict) -> dict:
+    """The runner's one command: every cell of the notebook, sent before any runs."""
+    return {"op": "plan", "steps": list(steps)}
 
 
 def pairs(argv: list[str]) -> set[tuple[str, str]]:
@@ -149,12 +154,11 @@ def test_docker_sandbox_speaks_the_protocol(fake_docker, tmp_path):
     try:
         (workdir / "data.txt").write_text("hello")  # the engine's data files
         assert sandbox.wait_ready(timeout=10)
-        sandbox.send(CELL)
+        sandbox.send(plan(CELL, {"kind": "test", "code": "open('data.txt').read()",
+                                 "nonce": "n2", "timeout": 5}))
         reply = sandbox.receive(timeout=10)
         assert reply["nonce"] == "n1"
         assert reply["status"] == "ok"
-        sandbox.send({"op": "cell", "kind": "test", "code": "open('data.txt').read()",
-                      "nonce": "n2", "timeout": 5})
         reply = sandbox.receive(timeout=10)
         assert (reply["nonce"], reply["status"], reply["value"]) == ("n2", "ok", "'hello'")
     finally:
@@ -326,18 +330,18 @@ def test_kubernetes_sandbox_speaks_the_protocol(fake_kubectl, tmp_path):
         (workdir / "data.txt").write_text("hello")
         (workdir / "tables").mkdir()
         (workdir / "tables" / "t.csv").write_text("a,b\n")
-        sandbox.send(CELL)
-        reply = sandbox.receive(timeout=10)
-        assert reply["nonce"] == "n1"
-        assert reply["status"] == "ok"
-        for nonce, code, value in [
+        tests = [
             ("n2", "open('data.txt').read()", "'hello'"),
             ("n3", "open('tables/t.csv').read()", "'a,b\\n'"),
             ("n4", "import resource; resource.getrlimit(resource.RLIMIT_NOFILE)", "(64, 64)"),
             ("n5", "resource.getrlimit(resource.RLIMIT_CPU)", "(30, 31)"),
-        ]:
-            sandbox.send({"op": "cell", "kind": "test", "code": code, "nonce": nonce,
-                          "timeout": 5})
+        ]
+        sandbox.send(plan(CELL, *({"kind": "test", "code": code, "nonce": nonce,
+                                   "timeout": 5} for nonce, code, _value in tests)))
+        reply = sandbox.receive(timeout=10)
+        assert reply["nonce"] == "n1"
+        assert reply["status"] == "ok"
+        for nonce, _code, value in tests:
             reply = sandbox.receive(timeout=10)
             assert (reply["nonce"], reply["status"], reply["value"]) == (nonce, "ok", value)
     finally:
@@ -364,7 +368,7 @@ def test_kubernetes_gate_holds_the_runner_until_its_line():
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
         assert select.select([process.stdout], [], [], 0.5)[0] == []  # nothing yet
-        process.stdin.write(b"start\n" + json.dumps(CELL).encode() + b"\n")
+        process.stdin.write(b"start\n" + json.dumps(plan(CELL)).encode() + b"\n")
         process.stdin.flush()
         assert json.loads(process.stdout.readline()) == {"op": "ready"}
         reply = json.loads(process.stdout.readline())

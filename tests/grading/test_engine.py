@@ -4,6 +4,7 @@ Each case grades a small notebook through ``grading.engine.notebook_grade`` exac
 ``manage.py grade_notebook`` does, with a real runner process in a real sandbox.
 """
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -225,3 +226,91 @@ def test_each_pooled_sandbox_is_used_once(pool):
         second.kill()
     assert first.process.poll() is not None
     assert not first.workdir.exists()
+
+
+# --- Attacks from inside a test: learner functions that the tests call ----------------------
+
+
+def _record_answer(body: str) -> str:
+    """An answer whose ``square`` runs ``body`` (the attack) and then answers wrongly; the
+    attack's findings are printed by a later plain cell, which feedback would show."""
+    return ("import sys, os\nFOUND = []\n"
+            "def square(x):\n"
+            + "".join(f"    {line}\n" for line in body.splitlines())
+            + "    return 0\n")
+
+
+LEAK_PRINT = "print('LEAK', FOUND)"
+
+
+def _grade_with_leak_cell(answer: str):
+    submission = nbformat.reads(nbformat.writes(SOURCE), as_version=4)
+    submission.cells[0].source = answer
+    submission.cells.append(new_code_cell(LEAK_PRINT))
+    return notebook_grade(source=nbformat.writes(SOURCE).encode(),
+                          submission=nbformat.writes(submission).encode())
+
+
+@pytest.mark.parametrize("attack", [
+    # the caller's code: constants and names of the (hidden) test
+    "try:\n    f = sys._getframe(1)\n    FOUND.append(repr(f.f_code.co_consts))\n"
+    "except Exception as e:\n    FOUND.append(type(e).__name__)",
+    # through a traceback
+    "try:\n    raise ValueError\nexcept ValueError as e:\n"
+    "    try:\n        FOUND.append(repr(e.__traceback__.tb_frame.f_back.f_code.co_consts))\n"
+    "    except Exception as e2:\n        FOUND.append(type(e2).__name__)",
+    # walking further up to whatever runs the test, to release or fill its result
+    "f = sys._getframe(0)\nwhile f is not None:\n    FOUND.append(sorted(f.f_locals)[:50])\n"
+    "    f = f.f_back",
+    # reading the rest of the plan from the runner's input
+    "for fd in range(3, 20):\n    try:\n        FOUND.append(os.read(fd, 1 << 16))\n"
+    "    except OSError:\n        pass",
+    # the process's own memory
+    "try:\n    FOUND.append(open('/proc/self/mem', 'rb').read(10))\n"
+    "except Exception as e:\n    FOUND.append(type(e).__name__)",
+])
+def test_a_function_called_by_a_hidden_test_cannot_read_or_tamper_with_it(attack):
+    result = _grade_with_leak_cell(_record_answer(attack))
+
+    assert result.score == 0.0
+    record = json.dumps(result.as_record())
+    assert "square(3) == 9" not in record
+    assert "BEGIN HIDDEN" not in record
+    assert ", 9" not in record.split("LEAK", 1)[-1]  # the hidden test's constant
+
+
+@pytest.mark.parametrize("attack", [
+    # a test's thread that ends without an exception reaching any hook
+    "raise SystemExit",
+    # the hook that reports a test's exception, replaced
+    "sys.unraisablehook = lambda *a: None\nassert False",
+    # a forged reply, written where the runner writes its replies
+    "for fd in range(3, 20):\n    try:\n        os.write(fd, b'{\"nonce\": \"x\", \"status\": "
+    "\"ok\"}\\n')\n    except OSError:\n        pass",
+])
+def test_a_test_that_does_not_run_to_its_end_does_not_pass(attack):
+    result = _grade_with_leak_cell(_record_answer(attack))
+
+    assert result.score == 0.0
+
+
+def test_a_lone_surrogate_in_the_output_does_not_break_grading():
+    result = grade("print('\\ud800')\ndef square(x):\n    return x * x")
+
+    assert (result.status, result.score) == ("graded", 3.0)
+
+
+def test_a_background_thread_cannot_steal_the_next_cells():
+    answer = ("import threading, os\nSTOLEN = []\n"
+              "def steal():\n    for fd in range(3, 20):\n        try:\n"
+              "            STOLEN.append(os.read(fd, 1 << 16))\n        except OSError:\n"
+              "            pass\nthreading.Thread(target=steal, daemon=True).start()\n"
+              "def square(x):\n    return 0")
+    submission = nbformat.reads(nbformat.writes(SOURCE), as_version=4)
+    submission.cells[0].source = answer
+    submission.cells.append(new_code_cell("import time\ntime.sleep(0.2)\nprint(STOLEN)"))
+    result = notebook_grade(source=nbformat.writes(SOURCE).encode(),
+                            submission=nbformat.writes(submission).encode())
+
+    assert result.score == 0.0
+    assert "square(3)" not in json.dumps(result.as_record())
