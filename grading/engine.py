@@ -22,9 +22,10 @@ import re
 import secrets
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grading.notebooks import (
     Plan,
@@ -35,6 +36,9 @@ from grading.notebooks import (
     source_validate,
 )
 from grading.sandbox.local import Limits, LocalSandbox, SandboxPool
+
+if TYPE_CHECKING:
+    from grading.sandbox.base import Sandbox
 
 logger = logging.getLogger(__name__)
 
@@ -138,17 +142,24 @@ def _test_score(reply: dict, points: float) -> float:
 def notebook_grade(*, source: bytes, submission: bytes, data_dir: Path | None = None,
                    timeout: float = 60.0, cell_timeout: float = 30.0,
                    max_bytes: int = DEFAULT_MAX_BYTES, limits: Limits | None = None,
-                   pool: SandboxPool | None = None) -> GradeResult:
+                   pool: SandboxPool | None = None,
+                   sandbox_factory: Callable[[], Sandbox] | None = None) -> GradeResult:
     """Grade ``submission`` against ``source``. Raises NotebookInvalid for unusable input.
 
-    With a ``pool`` the sandbox comes ready from it; otherwise one is started (and its
-    start-up counts against ``timeout``).
+    The sandbox comes ready from ``pool`` when one is given, else from ``sandbox_factory``
+    (another backend: Docker, Kubernetes), else a local one is started; start-up then counts
+    against ``timeout``.
     """
     source_nb = notebook_load(source, max_bytes=max_bytes)
     source_validate(source_nb)
     plan = grading_plan(source=source_nb, submission=notebook_load(submission,
                                                                    max_bytes=max_bytes))
-    sandbox = pool.take() if pool else LocalSandbox(limits=limits)
+    if pool is not None:
+        sandbox = pool.take()
+    elif sandbox_factory is not None:
+        sandbox = sandbox_factory()
+    else:
+        sandbox = LocalSandbox(limits=limits)
     try:
         if data_dir:
             shutil.copytree(data_dir, sandbox.workdir, dirs_exist_ok=True)
@@ -157,7 +168,7 @@ def notebook_grade(*, source: bytes, submission: bytes, data_dir: Path | None = 
         sandbox.kill()
 
 
-def _run_plan(plan: Plan, *, sandbox: LocalSandbox, timeout: float,
+def _run_plan(plan: Plan, *, sandbox: Sandbox, timeout: float,
               cell_timeout: float) -> GradeResult:
     deadline = time.monotonic() + timeout
     replies: dict[int, dict] = {}
@@ -171,10 +182,13 @@ def _run_plan(plan: Plan, *, sandbox: LocalSandbox, timeout: float,
         # and time limit; the notebook's deadline is kept here.
         runs = [(index, step, secrets.token_hex(16)) for index, step in enumerate(plan.steps)
                 if step.runs]
-        sandbox.send({"op": "plan", "steps": [
-            {"kind": "test" if step.kind == "test" else "cell", "code": step.source,
-             "nonce": nonce, "timeout": min(cell_timeout, timeout)}
-            for _index, step, nonce in runs]})
+        try:
+            sandbox.send({"op": "plan", "steps": [
+                {"kind": "test" if step.kind == "test" else "cell", "code": step.source,
+                 "nonce": nonce, "timeout": min(cell_timeout, timeout)}
+                for _index, step, nonce in runs]})
+        except OSError:  # the runner ended between its greeting and the plan
+            runs = runs[:1]
         for index, _step, nonce in runs:
             left = deadline - time.monotonic()
             if left <= 0:

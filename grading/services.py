@@ -131,11 +131,26 @@ def _limits() -> Limits:
                   open_files=settings.GRADING_OPEN_FILES)
 
 
+def _sandbox_factory():
+    """Sandboxes of the configured backend other than local (which the pool serves)."""
+    backend = settings.GRADING_SANDBOX_BACKEND
+    if backend == "local":
+        return None
+    from grading.sandbox.base import create_sandbox
+
+    options = {"docker": {"image": settings.GRADING_SANDBOX_IMAGE},
+               "kubernetes": {"image": settings.GRADING_SANDBOX_IMAGE,
+                              "namespace": settings.GRADING_KUBERNETES_NAMESPACE}}
+    return functools.partial(create_sandbox, backend, limits=_limits(),
+                             **options.get(backend, {}))
+
+
 def grade_bytes(*, assignment: Assignment, source: bytes, submission: bytes) -> GradeResult:
-    """Grade through the worker's sandbox pool (see ``grading.workers``)."""
+    """Grade through the worker's sandbox pool (see ``grading.workers``) or backend."""
     from grading.workers import sandbox_pool
 
     return notebook_grade(source=source, submission=submission,
+                          sandbox_factory=_sandbox_factory(),
                           data_dir=_data_dir(assignment),
                           timeout=float(assignment.time_limit_seconds),
                           cell_timeout=min(settings.GRADING_CELL_TIMEOUT,

@@ -285,6 +285,9 @@ CELERY_BEAT_SCHEDULE = {
 # --- Grading --------------------------------------------------------------------------------
 # The sandbox backend ("local": bubblewrap + rlimits; "docker"; "kubernetes") and its limits.
 GRADING_SANDBOX_BACKEND = env.str("GRADING_SANDBOX_BACKEND", default="local")
+if GRADING_SANDBOX_BACKEND not in ("local", "docker", "kubernetes"):
+    raise ImproperlyConfigured(
+        f"GRADING_SANDBOX_BACKEND={GRADING_SANDBOX_BACKEND!r}: use local, docker or kubernetes")
 GRADING_SANDBOX_IMAGE = env.str("GRADING_SANDBOX_IMAGE", default="aimd-lms:latest")
 GRADING_KUBERNETES_NAMESPACE = env.str("GRADING_KUBERNETES_NAMESPACE", default="aimd-grading")
 # Sandboxes started ahead in each worker process (local backend); 0 starts one per grade.

@@ -17,15 +17,10 @@ whose files the runner sees as its working directory (``/home/grader``), ``wait_
 
 from __future__ import annotations
 
-import json
-import os
-import select
-import subprocess
-import time
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from grading.sandbox.local import WORKDIR, Limits, SandboxUnavailable
+from grading.sandbox.local import WORKDIR, Limits, PipeSandbox, SandboxUnavailable
 
 __all__ = [
     "BACKENDS", "DEFAULT_BACKEND", "WORKDIR", "Limits", "PipeSandbox", "Sandbox",
@@ -61,55 +56,6 @@ class Sandbox(Protocol):
     def kill(self) -> None:
         """End the runner and everything it started, and remove ``workdir``."""
         ...
-
-
-class PipeSandbox:
-    """The protocol over the stdin/stdout pipes of ``self.process`` (a binary-mode Popen).
-
-    Shared by the backends whose runner is reached through a client process (``docker run
-    -i``, ``kubectl attach -i``). Lines are split here, from raw reads, so that two messages
-    arriving in one read can never hide the second one from ``select``.
-    """
-
-    process: subprocess.Popen
-    ready: bool = False
-    _buffer: bytes = b""
-
-    def wait_ready(self, *, timeout: float) -> bool:
-        if not self.ready:
-            hello = self.receive(timeout=timeout)
-            self.ready = bool(hello and hello.get("op") == "ready")
-        return self.ready and self.process.poll() is None
-
-    def send(self, message: dict) -> None:
-        self.process.stdin.write(json.dumps(message).encode("utf-8") + b"\n")
-        self.process.stdin.flush()
-
-    def receive(self, *, timeout: float) -> dict | None:
-        deadline = time.monotonic() + max(timeout, 0)
-        fd = self.process.stdout.fileno()
-        while b"\n" not in self._buffer:
-            left = deadline - time.monotonic()
-            ready, _, _ = select.select([fd], [], [], max(left, 0))
-            if not ready:
-                return None
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                return None  # the runner (or the client carrying it) has ended
-            self._buffer += chunk
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        try:
-            message = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return None
-        return message if isinstance(message, dict) else None
-
-    def _close_pipes(self) -> None:
-        for stream in (self.process.stdin, self.process.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
 
 
 def sandbox_class(name: str) -> type:

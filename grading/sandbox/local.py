@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,7 +90,56 @@ def _limit(limits: Limits):
     return apply
 
 
-class LocalSandbox:
+class PipeSandbox:
+    """The protocol over the stdin/stdout pipes of ``self.process`` (a binary-mode Popen).
+
+    Shared by the backends whose runner is reached through a client process (``docker run
+    -i``, ``kubectl attach -i``). Lines are split here, from raw reads, so that two messages
+    arriving in one read can never hide the second one from ``select``.
+    """
+
+    process: subprocess.Popen
+    ready: bool = False
+    _buffer: bytes = b""
+
+    def wait_ready(self, *, timeout: float) -> bool:
+        if not self.ready:
+            hello = self.receive(timeout=timeout)
+            self.ready = bool(hello and hello.get("op") == "ready")
+        return self.ready and self.process.poll() is None
+
+    def send(self, message: dict) -> None:
+        self.process.stdin.write(json.dumps(message).encode("utf-8") + b"\n")
+        self.process.stdin.flush()
+
+    def receive(self, *, timeout: float) -> dict | None:
+        deadline = time.monotonic() + max(timeout, 0)
+        fd = self.process.stdout.fileno()
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([fd], [], [], max(left, 0))
+            if not ready:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None  # the runner (or the client carrying it) has ended
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        try:
+            message = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return None
+        return message if isinstance(message, dict) else None
+
+    def _close_pipes(self) -> None:
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+class LocalSandbox(PipeSandbox):
     """One runner in one fresh sandbox with its own work directory; used for one
     submission, then killed (``kill`` also removes the work directory)."""
 
@@ -101,32 +151,9 @@ class LocalSandbox:
         self.ready = False
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             bwrap_command(workdir=self.workdir, preload=preload), stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, encoding="utf-8",
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             preexec_fn=_limit(limits or Limits()), start_new_session=True,
         )
-
-    def wait_ready(self, *, timeout: float) -> bool:
-        """Wait for the runner's greeting (once); False if it did not start."""
-        if not self.ready:
-            hello = self.receive(timeout=timeout)
-            self.ready = bool(hello and hello.get("op") == "ready")
-        return self.ready and self.process.poll() is None
-
-    def send(self, message: dict) -> None:
-        self.process.stdin.write(json.dumps(message) + "\n")
-        self.process.stdin.flush()
-
-    def receive(self, *, timeout: float) -> dict | None:
-        """The next message; None when the runner has ended (died, killed, exited) or said
-        nothing within ``timeout`` seconds."""
-        ready, _, _ = select.select([self.process.stdout], [], [], max(timeout, 0))
-        if not ready:
-            return None
-        line = self.process.stdout.readline()
-        try:
-            return json.loads(line) if line else None
-        except json.JSONDecodeError:
-            return None
 
     def kill(self) -> None:
         if self.process.poll() is None:

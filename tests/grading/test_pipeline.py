@@ -338,3 +338,16 @@ def test_a_broker_that_refuses_leaves_the_submission_queued(
     assert submission.state == SubmissionState.QUEUED
     assert submission.enqueued_at is None
     assert "stays queued" in caplog.text
+
+
+def test_the_configured_backend_makes_the_sandboxes(settings):
+    from grading.sandbox.local import Limits
+    from grading.services import _sandbox_factory
+
+    settings.GRADING_SANDBOX_BACKEND = "local"
+    assert _sandbox_factory() is None  # the worker's pool serves the local backend
+    settings.GRADING_SANDBOX_BACKEND = "docker"
+    factory = _sandbox_factory()
+    assert factory.args == ("docker",)
+    assert factory.keywords["image"] == settings.GRADING_SANDBOX_IMAGE
+    assert isinstance(factory.keywords["limits"], Limits)
