@@ -33,6 +33,7 @@ from grading.notebooks import (
     _replace_regions,
     grading_plan,
     notebook_load,
+    preload_for,
     source_validate,
 )
 from grading.sandbox.local import Limits, LocalSandbox, SandboxPool
@@ -155,7 +156,7 @@ def notebook_grade(*, source: bytes, submission: bytes, data_dir: Path | None = 
     plan = grading_plan(source=source_nb, submission=notebook_load(submission,
                                                                    max_bytes=max_bytes))
     if pool is not None:
-        sandbox = pool.take()
+        sandbox = pool.take(preload=preload_for(source_nb, pool.allowed))
     elif sandbox_factory is not None:
         sandbox = sandbox_factory()
     else:

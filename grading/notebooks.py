@@ -13,6 +13,7 @@ graded cells and edited points therefore cannot raise a score.
 
 from __future__ import annotations
 
+import ast
 import json
 from dataclasses import dataclass, field
 
@@ -275,3 +276,33 @@ def _has_role(cell: NotebookNode) -> bool:
 
 def _plain(cell: NotebookNode) -> Step:
     return Step(kind="plain", cell_type="code", source=cell.source)
+
+
+def imported_modules(notebook: NotebookNode) -> set[str]:
+    """Dotted names of the modules a notebook's code imports (``import a.b``, ``from a.b
+    import c``); cells that do not parse (magics, a learner's typo) are skipped."""
+    names: set[str] = set()
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        source = "\n".join(line for line in cell.source.splitlines()
+                           if not line.lstrip().startswith(("%", "!")))
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module)
+    return names
+
+
+def preload_for(notebook: NotebookNode, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """Which of the ``allowed`` libraries to import ahead for this notebook: those it
+    imports, their parents, and the submodules it names (``matplotlib.pyplot``)."""
+    names = imported_modules(notebook)
+    return tuple(m for m in allowed
+                 if any(n == m or n.startswith(m + ".") or m.startswith(n + ".")
+                        for n in names))

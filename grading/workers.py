@@ -39,7 +39,8 @@ def sandbox_pool() -> SandboxPool | None:
         return None
     with _lock:
         if _pool is None or _pool_pid != os.getpid():
-            _pool = SandboxPool(size=settings.GRADING_POOL_SIZE, limits=_limits())
+            _pool = SandboxPool(size=settings.GRADING_POOL_SIZE, limits=_limits(),
+                                preload=tuple(settings.GRADING_PRELOAD))
             _pool_pid = os.getpid()
             logger.info("sandbox pool of %d started in process %d", settings.GRADING_POOL_SIZE,
                         _pool_pid)

@@ -292,6 +292,9 @@ GRADING_SANDBOX_IMAGE = env.str("GRADING_SANDBOX_IMAGE", default="aimd-lms:lates
 GRADING_KUBERNETES_NAMESPACE = env.str("GRADING_KUBERNETES_NAMESPACE", default="aimd-grading")
 # Sandboxes started ahead in each worker process (local backend); 0 starts one per grade.
 GRADING_POOL_SIZE = env.int("GRADING_POOL_SIZE", default=2)
+# Imported in each pooled sandbox before learner code (start-up paid ahead, not by learners).
+GRADING_PRELOAD = env.list("GRADING_PRELOAD", default=[
+    "numpy", "pandas", "matplotlib", "matplotlib.pyplot", "sklearn"])
 GRADING_CELL_TIMEOUT = env.float("GRADING_CELL_TIMEOUT", default=30.0)
 GRADING_CPU_SECONDS = env.int("GRADING_CPU_SECONDS", default=120)
 GRADING_MEMORY_BYTES = env.int("GRADING_MEMORY_BYTES", default=2 * 1024**3)

@@ -208,9 +208,20 @@ def pool():
     pool.close()
 
 
-def test_a_pooled_sandbox_grades_with_the_libraries_already_loaded(pool):
-    answer = ("import sys\npreloaded = 'numpy' in sys.modules and 'pandas' in sys.modules\n"
+def test_a_pooled_sandbox_has_imported_what_the_source_imports(pool):
+    source = nbformat.reads(nbformat.writes(SOURCE), as_version=4)
+    source.cells.insert(0, new_code_cell("import pandas as pd",
+                                         metadata=meta(locked=True, grade_id="setup")))
+    answer = ("import sys\npreloaded = 'pandas' in sys.modules\n"
               "def square(x):\n    assert preloaded\n    return x * x")
+
+    assert grade(answer, source=source, pool=pool).score == 3.0
+    assert pool.preload == ("pandas",)  # and the pool now makes sandboxes like that one
+
+
+def test_a_trivial_notebook_gets_a_light_sandbox(pool):
+    answer = ("import sys\nheavy = 'sklearn' in sys.modules\n"
+              "def square(x):\n    assert not heavy\n    return x * x")
 
     assert grade(answer, pool=pool).score == 3.0
 

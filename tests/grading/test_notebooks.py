@@ -193,3 +193,20 @@ def test_learner_added_cells_run_where_they_were_put():
     order = [s.source if s.kind == "plain" else s.grade_id for s in plan.steps]
     assert order == ["first = True", "intro", "setup", "helper = 1", "square", "test_square",
                      "explain"]
+
+
+def test_what_a_notebook_imports_decides_what_a_sandbox_preloads():
+    from grading.notebooks import imported_modules, preload_for
+
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("%matplotlib inline\nimport matplotlib.pyplot as plt"),
+        nbformat.v4.new_code_cell("from sklearn.linear_model import LogisticRegression\n"
+                                  "import os, numpy as np"),
+        nbformat.v4.new_code_cell("this is not python"),
+    ])
+    allowed = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "sklearn")
+
+    assert imported_modules(notebook) == {"matplotlib.pyplot", "sklearn.linear_model", "os",
+                                          "numpy"}
+    assert preload_for(notebook, allowed) == ("numpy", "matplotlib", "matplotlib.pyplot",
+                                              "sklearn")
