@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -175,7 +176,7 @@ def test_a_broker_outage_at_submit_time_loses_nothing(released_assignment, enrol
         wait_for(lambda: _reachable(port), timeout=10, what="Redis to come back")
         worker = start_worker(url)
         Submission.objects.filter(pk=submission.pk).update(
-            submitted_at=submission.submitted_at - __import__("datetime").timedelta(minutes=1))
+            submitted_at=submission.submitted_at - timedelta(minutes=1))
         assert submissions_sweep()["requeued"] == 1
         grade = wait_for(lambda: Grade.objects.filter(submission=submission).first(),
                          timeout=90, what="the grade after the broker came back")
