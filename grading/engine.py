@@ -27,6 +27,10 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# Messages are stored in English and translated where they are shown ({% translate %});
+# marking them here puts them in the catalogues without needing Django's settings.
+from django.utils.translation import gettext_noop as _noop
+
 from grading.notebooks import (
     Plan,
     Step,
@@ -176,7 +180,7 @@ def _run_plan(plan: Plan, *, sandbox: Sandbox, timeout: float,
     stopped: dict[int, dict] = {}  # the cell that timed out or died: for feedback, not scores
     status, message = "graded", ""
     if not sandbox.wait_ready(timeout=min(START_TIMEOUT, timeout)):
-        status, message = "kernel_died", "The grading environment did not start."
+        status, message = "kernel_died", _noop("The grading environment did not start.")
     else:
         # The whole plan in one message, before any learner code runs: the runner closes its
         # input after reading it (see grading/sandbox/runner.py). Each cell has its own nonce
@@ -194,22 +198,22 @@ def _run_plan(plan: Plan, *, sandbox: Sandbox, timeout: float,
             left = deadline - time.monotonic()
             if left <= 0:
                 stopped[index] = {"status": "timeout", "error": TIMEOUT_ERROR}
-                status, message = "timed_out", "The notebook took too long to run."
+                status, message = "timed_out", _noop("The notebook took too long to run.")
                 break
             reply = sandbox.receive(timeout=min(cell_timeout + 5, left))
             if reply is None and time.monotonic() >= deadline:
                 stopped[index] = {"status": "timeout", "error": TIMEOUT_ERROR}
-                status, message = "timed_out", "The notebook took too long to run."
+                status, message = "timed_out", _noop("The notebook took too long to run.")
                 break
             if reply is None or reply.get("nonce") != nonce:
                 stopped[index] = {"status": "error", "error": DIED_ERROR}
                 status = "kernel_died"
-                message = ("The notebook stopped the Python process (for example by "
-                           "exiting or using too much memory); later cells did not run.")
+                message = _noop("The notebook stopped the Python process (for example by "
+                                "exiting or using too much memory); later cells did not run.")
                 break
             if reply["status"] == "timeout":
                 stopped[index] = {"status": "timeout", "error": TIMEOUT_ERROR}
-                status, message = "timed_out", "A cell ran longer than its time limit."
+                status, message = "timed_out", _noop("A cell ran longer than its time limit.")
                 break
             replies[index] = reply
 

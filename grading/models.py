@@ -281,7 +281,7 @@ class Grade(models.Model):
     override_reason = models.TextField(_("reason for the override"), blank=True)
     score = models.DecimalField(_("score"), max_digits=8, decimal_places=2, default=0)
     message = models.TextField(_("message"), blank=True)
-    feedback_html = models.TextField(blank=True)
+    feedback = models.JSONField(default=dict, help_text="Feedback HTML by language code.")
     source_sha256 = models.CharField(max_length=64, blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
     graded_at = models.DateTimeField(_("graded at"), default=timezone.now)
@@ -297,6 +297,13 @@ class Grade(models.Model):
 
     def __str__(self) -> str:
         return f"{self.submission} · {self.score}/{self.max_score}"
+
+    def feedback_in(self, language: str) -> str:
+        """The feedback page in ``language``, else in the site's default language."""
+        from django.conf import settings as django_settings
+
+        return (self.feedback.get(language) or self.feedback.get(django_settings.LANGUAGE_CODE)
+                or next(iter(self.feedback.values()), ""))
 
     @property
     def manual_pending(self) -> list[dict]:

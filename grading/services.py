@@ -13,6 +13,7 @@ The rules that keep submissions safe live here:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import logging
@@ -29,7 +30,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -351,12 +352,27 @@ def _rejected(message: str) -> GradeResult:
                        message=message)
 
 
-def _feedback(result: GradeResult, *, title: str) -> str:
-    try:
-        from grading.feedback import feedback_html
-    except ImportError:  # pragma: no cover - during the feedback work only
-        return ""
-    return feedback_html(result, title=title)
+def _labels() -> dict[str, str]:
+    return {"score": gettext("Score"), "passed": gettext("Passed"),
+            "failed": gettext("Failed"), "not_run": gettext("Not run"),
+            "manual": gettext("Graded by an instructor"),
+            "hidden_tests": gettext("Hidden tests (not shown)"),
+            "answer": gettext("Your answer"), "task": gettext("Your task"),
+            "test_cell": gettext("Test"), "coding_response": gettext("Code answer"),
+            "written_response": gettext("Written answer"), "top": gettext("Top")}
+
+
+def _feedback(result: GradeResult, *, title: str) -> dict[str, str]:
+    """The feedback page in each language of the site (the learner reads it in theirs)."""
+    from grading.feedback import feedback_html
+
+    pages = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            shown = dataclasses.replace(result, message=gettext(result.message)
+                                        if result.message else "")
+            pages[code] = feedback_html(shown, title=title, labels=_labels())
+    return pages
 
 
 def _stuck(submission: Submission) -> None:
@@ -424,7 +440,7 @@ def _snapshot(grade: Grade) -> dict:
             else str(grade.override_score), "score": str(grade.score)}
 
 
-def _grade_store(*, submission_id: int, result: GradeResult, feedback: str,
+def _grade_store(*, submission_id: int, result: GradeResult, feedback: dict[str, str],
                  source_sha256: str, duration_ms: int, force: bool) -> Grade:
     with transaction.atomic():
         submission = (Submission.objects.select_for_update().select_related("assignment")
@@ -450,7 +466,7 @@ def _grade_store(*, submission_id: int, result: GradeResult, feedback: str,
         grade.needs_manual_grade = bool(manual_ids - set(grade.manual_scores))
         grade.penalty_percent = assignment.penalty_percent(submission.late_days)
         grade.message = result.message
-        grade.feedback_html = feedback
+        grade.feedback = feedback
         grade.source_sha256 = source_sha256
         grade.duration_ms = duration_ms
         grade.graded_at = timezone.now()
@@ -510,7 +526,7 @@ def _give_up(submission: Submission) -> None:
                         "been told."))
     logger.error("submission %s: giving up after %s tries", submission.pk,
                  submission.enqueue_count)
-    _grade_store(submission_id=submission.pk, result=result, feedback="", source_sha256="",
+    _grade_store(submission_id=submission.pk, result=result, feedback={}, source_sha256="",
                  duration_ms=0, force=bool(submission.regrade_requested_at))
 
 

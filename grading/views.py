@@ -24,6 +24,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -132,9 +133,10 @@ def _own_or_graded(request: HttpRequest, submission_id: int) -> Submission:
 def feedback(request: HttpRequest, submission_id: int) -> HttpResponse:
     submission = _own_or_graded(request, submission_id)
     grade = getattr(submission, "grade", None)
-    if grade is None or not grade.feedback_html:
+    page = grade.feedback_in(get_language()) if grade is not None else ""
+    if not page:
         raise Http404
-    response = HttpResponse(grade.feedback_html)
+    response = HttpResponse(page)
     response["Content-Security-Policy"] = FEEDBACK_CSP
     response["X-Frame-Options"] = "SAMEORIGIN"
     response["Cache-Control"] = "private, no-store"

@@ -110,7 +110,7 @@ def test_a_real_worker_grades_a_committed_submission_once(broker, released_assig
     finally:
         stop_worker(worker)
     assert (grade.status, grade.auto_score) == ("graded", 3)
-    assert grade.feedback_html
+    assert set(grade.feedback) == {"ko", "en"}
     submission = Submission.objects.get(pk=outcome.submission.pk)
     assert submission.state == SubmissionState.DONE
     assert submission.enqueue_count == 1
