@@ -24,6 +24,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -91,7 +92,7 @@ def submit(request: HttpRequest, key: str) -> HttpResponse:
         message = _("Submitted: attempt %(attempt)s at %(time)s, SHA-256 %(hash)s. Grading "
                     "has started.") % {
             "attempt": submission.attempt, "hash": submission.sha256[:12],
-            "time": submission.submitted_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")}
+            "time": timezone.localtime(submission.submitted_at).strftime("%Y-%m-%d %H:%M:%S")}
     else:
         message = _("This notebook is the same as your attempt %(attempt)s; it was not "
                     "submitted again.") % {"attempt": submission.attempt}

@@ -13,6 +13,7 @@ from wagtail.models import Locale, Page, Site
 from courses.demo import demo_programme_seed
 from courses.models import CataloguePage
 from courses.permissions import catalogue_permissions_sync, course_permissions_sync, workflow_ensure
+from grading.demo import demo_assignments_seed
 from lms.accounts.models import Role, User
 from lms.accounts.services import user_create
 
@@ -111,8 +112,9 @@ def demo_home_seed() -> CataloguePage:
 
 
 @transaction.atomic
-def demo_seed() -> list[tuple[DemoAccount, bool]]:
-    """Seed everything the demo shows."""
+def demo_seed(*, release_assignments: bool = True) -> list[tuple[DemoAccount, bool]]:
+    """Seed everything the demo shows (``release_assignments=False``: see
+    ``grading.demo.demo_assignments_seed``)."""
     home = demo_home_seed()
     accounts = demo_accounts_seed()
     instructors = [User.objects.get(email=a.email) for a, _ in accounts
@@ -124,4 +126,7 @@ def demo_seed() -> list[tuple[DemoAccount, bool]]:
     for course in programme.courses:
         course_permissions_sync(course=course)
     workflow_ensure()
+    # The notebook assignments the module pages name: uploaded and released (in the sandbox)
+    # only while they are missing, changed or unreleased.
+    demo_assignments_seed(release=release_assignments)
     return accounts

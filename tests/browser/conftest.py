@@ -10,6 +10,21 @@ from pathlib import Path
 
 import pytest
 
+from tests.grading.conftest import (  # noqa: F401 - the grading fixtures, for browser tests
+    assignment,
+    assignment_module,
+    catalogue,
+    course,
+    enrolled_learner,
+    instructor,
+    learner,
+    locales,
+    programme,
+    released_assignment,
+    run,
+    source_bytes,
+)
+
 CHROMIUM = os.environ.get("LMS_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 

@@ -6,7 +6,13 @@ from lms.core.demo import DEMO_PASSWORD, demo_seed
 
 
 class Command(BaseCommand):
-    help = "Create the demo programme, pages and accounts (idempotent)."
+    help = "Create the demo programme, pages, accounts and assignments (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--without-release", action="store_true",
+            help="Upload the demo assignments without running their release check in the "
+                 "grading sandbox (faster; they stay unreleased).")
 
     def handle(self, *args, **options):
         # Wagtail logs every page created and published at INFO: hundreds of lines here.
@@ -15,7 +21,7 @@ class Command(BaseCommand):
         for logger in quiet:
             logger.setLevel(logging.WARNING)
         try:
-            results = demo_seed()
+            results = demo_seed(release_assignments=not options["without_release"])
         finally:
             for logger, level in zip(quiet, levels, strict=True):
                 logger.setLevel(level)
