@@ -88,6 +88,7 @@ class Assignment(models.Model):
         help_text=_("Wall-clock time allowed to run the whole notebook when grading."))
     pass_mark = models.DecimalField(
         _("pass mark (points)"), max_digits=8, decimal_places=2, null=True, blank=True,
+        # xgettext:no-python-format
         help_text=_("Points needed to pass. Empty: 60% of the points."))
 
     release_state = models.CharField(_("release"), max_length=10, choices=ReleaseState.choices,
