@@ -7,6 +7,7 @@ Each case grades a small notebook through ``grading.engine.notebook_grade`` exac
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -325,3 +326,74 @@ def test_a_background_thread_cannot_steal_the_next_cells():
 
     assert result.score == 0.0
     assert "square(3)" not in json.dumps(result.as_record())
+
+
+# --- Every limit of the sandbox (small values, so that each test stays quick) ---------------
+
+
+def _answer_output(result) -> str:
+    """What the learner's answer cell printed (as feedback would show it)."""
+    return next(s.stdout for s in result.steps if s.kind == "answer")
+
+
+def test_cpu_time_is_limited():
+    started = time.monotonic()
+    result = grade("while True:\n    pass", limits=Limits(cpu_seconds=2), timeout=30,
+                   cell_timeout=30)
+
+    assert result.status == "kernel_died"
+    assert time.monotonic() - started < 20  # the rlimit, not the wall clock, stopped it
+
+
+def test_file_size_is_limited():
+    result = grade("try:\n    open('big.bin', 'wb').write(b'x' * 2_000_000)\n"
+                   "    print('wrote it')\nexcept OSError as e:\n    print('refused', e.errno)\n"
+                   "def square(x):\n    return x * x", limits=Limits(file_bytes=1_000_000))
+
+    assert "refused 27" in _answer_output(result)  # EFBIG
+
+
+def test_open_files_are_limited():
+    result = grade("files = []\ntry:\n    for i in range(200):\n"
+                   "        files.append(open(f'f{i}', 'w'))\n    print('opened all')\n"
+                   "except OSError as e:\n    print('refused', e.errno)\n"
+                   "def square(x):\n    return x * x", limits=Limits(open_files=64))
+
+    assert "refused 24" in _answer_output(result)  # EMFILE
+
+
+def test_captured_output_is_capped():
+    result = grade("print('x' * 1_000_000)\ndef square(x):\n    return x * x")
+
+    assert result.score == 3.0
+    assert len(_answer_output(result)) <= 20_000
+
+
+def test_the_whole_notebook_has_a_wall_clock_limit():
+    source = nbformat.reads(nbformat.writes(SOURCE), as_version=4)
+    source.cells.insert(1, new_code_cell("import time\ntime.sleep(1.5)",
+                                         metadata=meta(locked=True, grade_id="wait1")))
+    source.cells.insert(2, new_code_cell("time.sleep(1.5)",
+                                         metadata=meta(locked=True, grade_id="wait2")))
+    started = time.monotonic()
+    result = grade("def square(x):\n    return x * x", source=source, timeout=2.5,
+                   cell_timeout=30)
+
+    assert result.status == "timed_out"
+    assert time.monotonic() - started < 15
+
+
+def test_learner_code_runs_as_nobody_without_secrets_in_a_private_directory():
+    first = grade("import os\nopen('mine.txt', 'w').write('secret answer')\n"
+                  "print(os.getuid(), os.getcwd(), sorted(os.environ))\n"
+                  "def square(x):\n    return x * x")
+    second = grade("import os\nprint(sorted(os.listdir('.')), sorted(os.listdir('/tmp')))\n"
+                   "def square(x):\n    return x * x")
+
+    uid, cwd, names = _answer_output(first).split(" ", 2)
+    assert uid == "65534"
+    assert cwd == "/home/grader"
+    for secret in ("DJANGO_SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL",
+                   "JUPYTERHUB_API_TOKEN"):
+        assert secret not in names
+    assert "mine.txt" not in _answer_output(second)  # nothing of another submission
