@@ -127,7 +127,8 @@ def main() -> None:
               f"{percentile(values, 0.95):>8.3f}")
     for workers, per_second in sorted(pipeline.throughput.items()):
         print(f"throughput, {workers} worker process(es): {per_second:.1f} "  # noqa: T201
-              f"submissions/s ({args.burst} at once)")
+              f"submissions/s ({args.burst} at once; {pipeline.cores_busy[workers]:.1f} of "
+              f"{os.cpu_count()} cores busy)")
     if len(pipeline.throughput) == 2:
         one, two = (pipeline.throughput[k] for k in sorted(pipeline.throughput))
         print(f"two processes / one process = {two / one:.2f}x (two cores: target 2x)")  # noqa: T201

@@ -27,6 +27,14 @@ BROKER = "redis://127.0.0.1:6379/14"
 class PipelineFigures:
     latencies: list[float] = field(default_factory=list)
     throughput: dict[int, float] = field(default_factory=dict)  # worker processes -> per s
+    cores_busy: dict[int, float] = field(default_factory=dict)  # during each burst
+
+
+def _cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
 
 
 def _environment(private: str, pool: int) -> dict:
@@ -185,23 +193,29 @@ def bench_pipeline(*, source: bytes, n: int, burst: int, pool: int) -> PipelineF
             grade = Grade.objects.get(submission=submission)
             figures.latencies.append((grade.graded_at - submission.submitted_at)
                                      .total_seconds())
-        figures.throughput[1] = _burst(assignment, learners[n:n + burst], source, "one")
+        figures.throughput[1], figures.cores_busy[1] = _burst(
+            assignment, learners[n:n + burst], source, "one")
     finally:
         _stop_workers(workers)
 
     workers = _start_workers(2, env)
     try:
         _warm()
-        figures.throughput[2] = _burst(assignment, learners[n + burst:n + 2 * burst], source,
-                                       "two")
+        figures.throughput[2], figures.cores_busy[2] = _burst(
+            assignment, learners[n + burst:n + 2 * burst], source, "two")
     finally:
         _stop_workers(workers)
     return figures
 
 
-def _burst(assignment, learners, source: bytes, tag: str) -> float:
+def _burst(assignment, learners, source: bytes, tag: str) -> tuple[float, float]:
+    """Submissions per second for a burst, and how many cores the machine kept busy."""
+    busy0, total0 = _cpu_times()
     started = time.perf_counter()
     ids = [_submit(assignment, learner, source, f"{tag}{i}").pk
            for i, learner in enumerate(learners)]
     _wait_graded(ids)
-    return len(ids) / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    busy1, total1 = _cpu_times()
+    cores = (busy1 - busy0) / max(total1 - total0, 1) * (os.cpu_count() or 1)
+    return len(ids) / elapsed, cores
