@@ -501,3 +501,15 @@ __all__ = [
     "module_view",
     "programme_overview",
 ]
+
+
+def user_may_use_notebooks(*, user) -> bool:
+    """May the user have a notebook server now: enrolled (or completed) in a run that has not
+    ended, or course staff (to prepare and check assignments)."""
+    if not user.is_authenticated:
+        return False
+    if user_is_course_staff(user=user):
+        return True
+    return Enrolment.objects.filter(
+        learner=user, status__in=LEARNING_STATUSES,
+        run__ends_on__gte=timezone.localdate()).exists()

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     # Accounts
     "allauth",
     "allauth.account",
+    "oauth2_provider",
     # Django
     "django.contrib.admin",
     "django.contrib.auth",
@@ -307,6 +308,39 @@ GRADING_MAX_DATA_FILE_BYTES = env.int("GRADING_MAX_DATA_FILE_BYTES", default=50 
 # sweep; after GRADING_MAX_ENQUEUES tries it is graded "error" and staff see it.
 GRADING_STUCK_AFTER_SECONDS = env.int("GRADING_STUCK_AFTER_SECONDS", default=300)
 GRADING_MAX_ENQUEUES = env.int("GRADING_MAX_ENQUEUES", default=5)
+
+# --- OpenID Connect provider (for JupyterHub) ------------------------------------------------
+# The key that signs ID tokens: LMS_OIDC_PRIVATE_KEY (PEM) or LMS_OIDC_PRIVATE_KEY_FILE. In
+# development one is made once under var/. Without a key the provider is off.
+def _oidc_private_key() -> str:
+    if env.str("LMS_OIDC_PRIVATE_KEY", default=""):
+        return env.str("LMS_OIDC_PRIVATE_KEY", multiline=True)
+    path = env.str("LMS_OIDC_PRIVATE_KEY_FILE", default="")
+    if path:
+        return Path(path).read_text()
+    if DEBUG:
+        from lms.core.keys import rsa_private_key_file
+
+        return rsa_private_key_file(VAR_DIR / "oidc-private-key.pem").read_text()
+    return ""
+
+
+OIDC_PRIVATE_KEY = _oidc_private_key()
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": bool(OIDC_PRIVATE_KEY),
+    "OIDC_RSA_PRIVATE_KEY": OIDC_PRIVATE_KEY,
+    "OAUTH2_VALIDATOR_CLASS": "lms.accounts.oidc.LmsOAuth2Validator",
+    "SCOPES": {"openid": "OpenID Connect", "profile": "Name and groups",
+               "email": "Email address"},
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+}
+# The hub's client at this provider (the same values the hub is given).
+HUB_OAUTH_CLIENT_ID = env.str("LMS_OAUTH_CLIENT_ID", default="")
+HUB_OAUTH_CLIENT_SECRET = env.str("LMS_OAUTH_CLIENT_SECRET", default="")
+HUB_OAUTH_REDIRECT_URI = env.str("JUPYTERHUB_OAUTH_CALLBACK_URL", default="") or (
+    env.str("JUPYTERHUB_PUBLIC_URL", default="http://127.0.0.1:8001").rstrip("/")
+    + "/hub/oauth_callback")
 
 # --- JupyterHub -----------------------------------------------------------------------------
 # Empty until a hub is configured; /healthz then reports the hub as "not configured".

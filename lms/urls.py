@@ -17,6 +17,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
+    # OAuth2 / OpenID Connect provider: JupyterHub signs learners in here.
+    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("documents/", include(wagtaildocs_urls)),
 ]
 

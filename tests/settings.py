@@ -6,6 +6,7 @@ test client, plain static storage (no collectstatic), a fast password hasher.
 
 import os
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-production")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
@@ -14,6 +15,14 @@ os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 # Submissions and sources of the tests never land in the demo's var/private.
 os.environ.setdefault("LMS_PRIVATE_ROOT", tempfile.mkdtemp(prefix="lms-test-private-"))
+# The OpenID Connect signing key (production reads it from the environment too).
+if not os.environ.get("LMS_OIDC_PRIVATE_KEY_FILE"):
+    from lms.core.keys import rsa_private_key_file
+
+    os.environ["LMS_OIDC_PRIVATE_KEY_FILE"] = str(rsa_private_key_file(
+        Path(tempfile.gettempdir()) / f"lms-test-oidc-{os.getuid()}.pem"))
+os.environ.setdefault("LMS_OAUTH_CLIENT_ID", "jupyterhub-tests")
+os.environ.setdefault("LMS_OAUTH_CLIENT_SECRET", "tests-only-hub-client-secret")
 # A grade starts its own sandbox (no pool thread in the test process); pool tests make one.
 os.environ.setdefault("GRADING_POOL_SIZE", "0")
 

@@ -91,3 +91,27 @@ def user_remove_role(*, user: User, role: Role) -> None:
     """Take a role away from a user (idempotent)."""
     user.groups.remove(role_group(role=role))
     user.__dict__.pop("_lms_roles", None)
+
+
+def hub_oauth_client_ensure(*, client_id: str, client_secret: str, redirect_uri: str):
+    """The hub's OAuth client at this site's provider, created or brought up to date.
+
+    Confidential, authorization-code with PKCE, RS256 ID tokens, and ``skip_authorization``:
+    the hub is part of the platform, so learners are not asked to "allow" it.
+    """
+    from oauth2_provider.models import get_application_model
+
+    if not client_id or not client_secret:
+        raise ValueError("LMS_OAUTH_CLIENT_ID and LMS_OAUTH_CLIENT_SECRET must be set")
+    application_model = get_application_model()
+    application, _created = application_model.objects.get_or_create(
+        client_id=client_id, defaults={"name": "JupyterHub"})
+    application.name = "JupyterHub"
+    application.client_secret = client_secret  # hashed on save
+    application.client_type = application_model.CLIENT_CONFIDENTIAL
+    application.authorization_grant_type = application_model.GRANT_AUTHORIZATION_CODE
+    application.redirect_uris = redirect_uri
+    application.skip_authorization = True
+    application.algorithm = application_model.RS256_ALGORITHM
+    application.save()
+    return application
