@@ -231,10 +231,14 @@ class HubClient:
             return base64.b64decode(content)
         return content.encode("utf-8")
 
+    def stat(self, server_url: str, path: str) -> dict:
+        """The contents model of ``path`` without its content (``size``, ``type``...)."""
+        return self._request("GET", self._contents_path(server_url, path),
+                             params={"content": "0"}).json()
+
     def exists(self, server_url: str, path: str) -> bool:
         try:
-            self._request("GET", self._contents_path(server_url, path),
-                          params={"content": "0"})
+            self.stat(server_url, path)
         except HubNotFound:
             return False
         return True

@@ -22,13 +22,26 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from grading.hub import HubError, HubNotFound, HubUnavailable
+from grading.lab import (
+    LabNotConfigured,
+    NotebookMissing,
+    lab_files_ensure,
+    lab_paths,
+    lab_progress,
+    lab_start,
+    lab_submit,
+    lab_url,
+)
 from grading.models import Assignment, Submission
 from grading.notebooks import NotebookInvalid
 from grading.selectors import learner_assignment, submission_visible_to
@@ -87,6 +100,10 @@ def submit(request: HttpRequest, key: str) -> HttpResponse:
         logger.info("user %s: submission to %s refused: %s", request.user.pk, key,
                     refused.code)
         return _answer(request, assignment, ok=False, status=409, message=str(refused))
+    return _receipt(request, assignment, outcome)
+
+
+def _receipt(request, assignment, outcome):
     submission = outcome.submission
     if outcome.created:
         message = _("Submitted: attempt %(attempt)s at %(time)s, SHA-256 %(hash)s. Grading "
@@ -118,7 +135,9 @@ def assignment_panel_context(request: HttpRequest, assignment: Assignment | None
     if assignment is not None and request.user.is_authenticated:
         state = learner_assignment(assignment=assignment, learner=request.user)
     return {"assignment": assignment, "state": state,
-            "max_mb": settings.GRADING_MAX_NOTEBOOK_BYTES // (1024 * 1024)}
+            "max_mb": settings.GRADING_MAX_NOTEBOOK_BYTES // (1024 * 1024),
+            "lab_enabled": bool(settings.JUPYTERHUB_URL and settings.JUPYTERHUB_API_TOKEN),
+            "lab_path": lab_paths(assignment).notebook if assignment else ""}
 
 
 def _own_or_graded(request: HttpRequest, submission_id: int) -> Submission:
@@ -181,3 +200,119 @@ def data_file(request: HttpRequest, key: str, name: str) -> HttpResponse:
     except SubmissionRefused:
         raise Http404 from None
     return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name)
+
+
+# --- The learner's lab (JupyterHub) ---------------------------------------------------------
+
+
+def _lab_assignment(request: HttpRequest, key: str) -> Assignment:
+    """A released assignment of a programme the user learns in (404 otherwise)."""
+    assignment = get_object_or_404(Assignment.objects.select_related("module"), key=key)
+    if not assignment.is_released:
+        raise Http404
+    try:
+        learner_run(assignment=assignment, learner=request.user)
+    except SubmissionRefused:
+        raise Http404 from None
+    return assignment
+
+
+LAB_DOWN = _lazy("The notebook service is not responding right now. Your work in the lab is "
+                 "safe; try again in a minute.")
+LAB_NOT_CONFIGURED = _lazy("The notebook service is not connected on this site. Download the "
+                           "notebook and upload it here instead.")
+
+
+def _lab_failure(request, assignment, exc: Exception, *, action: str):
+    if isinstance(exc, LabNotConfigured):
+        message = LAB_NOT_CONFIGURED
+    else:
+        logger.warning("lab %s for user %s (%s) failed: %s", action, request.user.pk,
+                       assignment.key, exc)
+        message = LAB_DOWN
+    return _answer(request, assignment, ok=False, status=503, message=str(message))
+
+
+@login_required
+@require_POST
+def lab_open(request: HttpRequest, key: str) -> HttpResponse:
+    """Start the learner's server if needed, then (once ready) open the assignment in it."""
+    assignment = _lab_assignment(request, key)
+    fresh = request.POST.get("fresh") == "1"
+    try:
+        state = lab_start(user=request.user)
+        if state.ready:
+            path = lab_files_ensure(assignment=assignment, user=request.user,
+                                    server_url=state.url, fresh=fresh)
+            if _wants_json(request):
+                return JsonResponse({"state": "ready", "url": lab_url(path)})
+            return HttpResponseRedirect(lab_url(path))
+    except (HubUnavailable, HubNotFound, HubError) as exc:
+        return _lab_failure(request, assignment, exc, action="open")
+    wait = reverse("grading:lab_wait", args=[key]) + ("?fresh=1" if fresh else "")
+    if _wants_json(request):
+        return JsonResponse({"state": "starting", "wait": wait})
+    return HttpResponseRedirect(wait)
+
+
+@login_required
+@require_GET
+def lab_wait(request: HttpRequest, key: str) -> HttpResponse:
+    """While the server starts: a progress bar (refreshed by lab.js, or by the page itself
+    without JavaScript); when it is ready, on to the notebook."""
+    assignment = _lab_assignment(request, key)
+    fresh = request.GET.get("fresh") == "1"
+    try:
+        state, progress = lab_progress(user=request.user)
+        if state.ready:
+            path = lab_files_ensure(assignment=assignment, user=request.user,
+                                    server_url=state.url, fresh=fresh)
+            url = lab_url(path)
+            if _wants_json(request):
+                return JsonResponse({"state": "ready", "url": url})
+            return HttpResponseRedirect(url)
+        if not state.exists and not state.starting:
+            logger.warning("lab of user %s did not start (%s)", request.user.pk, progress)
+            message = _("Your lab could not be started. Try again; if it keeps failing, "
+                        "tell the programme staff.")
+            if _wants_json(request):
+                return JsonResponse({"state": "failed", "message": message}, status=503)
+            messages.error(request, message)
+            return HttpResponseRedirect(_module_url(request, assignment))
+    except (HubUnavailable, HubNotFound, HubError) as exc:
+        return _lab_failure(request, assignment, exc, action="wait")
+    percent = int(progress.get("progress") or 0)
+    if _wants_json(request):
+        return JsonResponse({"state": "starting", "progress": percent})
+    return render(request, "grading/lab_wait.html", {
+        "assignment": assignment, "progress": percent,
+        "status_url": request.get_full_path(), "module_url": _module_url(request, assignment)})
+
+
+@login_required
+@require_POST
+def lab_submit_view(request: HttpRequest, key: str) -> HttpResponse:
+    assignment = _lab_assignment(request, key)
+    try:
+        outcome = lab_submit(assignment=assignment, user=request.user)
+    except NotebookMissing as missing:
+        logger.info("user %s: %s is not in their lab", request.user.pk, missing.path)
+        return _answer(request, assignment, ok=False, status=409, message=_(
+            "We could not find %(path)s in your lab. Did you rename or move it? Put it back "
+            "under that name, or use “Get a fresh copy”.") % {"path": missing.path})
+    except NotebookInvalid as exc:
+        logger.info("user %s: refused notebook from the lab for %s: %s", request.user.pk,
+                    key, exc)
+        return _answer(request, assignment, ok=False, status=400,
+                       message=_("This notebook cannot be submitted: %(reason)s")
+                       % {"reason": exc})
+    except SubmissionRefused as refused:
+        return _answer(request, assignment, ok=False, status=409, message=str(refused))
+    except LabNotConfigured as exc:
+        return _lab_failure(request, assignment, exc, action="submit")
+    except (HubUnavailable, HubError) as exc:
+        if isinstance(exc, HubUnavailable) and "not running" in str(exc):
+            return _answer(request, assignment, ok=False, status=409, message=_(
+                "Your lab is not running. Open it, save your notebook, then submit."))
+        return _lab_failure(request, assignment, exc, action="submit")
+    return _receipt(request, assignment, outcome)

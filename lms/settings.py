@@ -346,6 +346,10 @@ HUB_OAUTH_REDIRECT_URI = env.str("JUPYTERHUB_OAUTH_CALLBACK_URL", default="") or
 # Empty until a hub is configured; /healthz then reports the hub as "not configured".
 JUPYTERHUB_URL = env.str("JUPYTERHUB_URL", default="")
 JUPYTERHUB_API_TOKEN = env.str("JUPYTERHUB_API_TOKEN", default="")
+# The hub as browsers reach it (links to learners' labs); defaults to JUPYTERHUB_URL.
+JUPYTERHUB_PUBLIC_URL = env.str("JUPYTERHUB_PUBLIC_URL", default="") or JUPYTERHUB_URL
+# Seconds for each request to the hub, and for a learner's server to start.
+JUPYTERHUB_TIMEOUT = env.float("JUPYTERHUB_TIMEOUT", default=10.0)
 
 # --- Health ---------------------------------------------------------------------------------
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
