@@ -31,6 +31,7 @@ result out of the learner's reach:
 """
 
 import ast
+import builtins
 import io
 import json
 import os
@@ -54,30 +55,6 @@ BLOCKED_EVENTS = frozenset({
 CODE_ATTRIBUTES = frozenset({"f_code", "__code__", "gi_code", "cr_code", "ag_code"})
 
 
-class _Capture(io.TextIOBase):
-    """A bounded text sink standing in for sys.stdout or sys.stderr during a cell."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.size = 0
-        self.written = False
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text) -> int:
-        text = str(text)
-        if text:
-            self.written = True
-        if self.size < OUTPUT_CAP:
-            self.parts.append(text[: OUTPUT_CAP - self.size])
-            self.size += len(self.parts[-1])
-        return len(text)
-
-    def value(self) -> str:
-        return "".join(self.parts)
-
-
 def main() -> None:  # noqa: C901, PLR0915 - one closure scope on purpose (module docstring)
     import _thread
 
@@ -86,12 +63,18 @@ def main() -> None:  # noqa: C901, PLR0915 - one closure scope on purpose (modul
     _str, _isinstance, _len, _id, _getattr = str, isinstance, len, id, getattr
     _translate, _encode, _str_join = str.translate, str.encode, str.join
     _dict_get = dict.get
-    _sys, Capture, cap, blocked = sys, _Capture, OUTPUT_CAP, BLOCKED_EVENTS
+    _sys, cap, blocked = sys, OUTPUT_CAP, BLOCKED_EVENTS
+    # sys's own dict: learner code may give the sys module a new __class__, but print() and
+    # friends read this dict, and so does the runner (never an attribute lookup on sys).
+    _sysdict = sys.__dict__
+    _text_base, _list_append = io.TextIOBase, list.append
+    _builtins = dict(builtins.__dict__)  # what tests run with, whatever learner code patches
     code_attributes = CODE_ATTRIBUTES
     _decode = json.JSONDecoder().decode
     _os_write, _os_exit, _os_close = os.write, os._exit, os.close
     _start_thread, _allocate_lock, _count = (_thread.start_new_thread, _thread.allocate_lock,
                                              _thread._count)
+    _get_ident = _thread.get_ident
     _deque, _partial, _call, _monotonic = deque, partial, call, time.monotonic
     _expr_type, _expression, _only_ast = ast.Expr, ast.Expression, ast.PyCF_ONLY_AST
     _ast_call, _ast_name, _ast_load = ast.Call, ast.Name, ast.Load
@@ -102,19 +85,60 @@ def main() -> None:  # noqa: C901, PLR0915 - one closure scope on purpose (modul
     _escape.update(dict.fromkeys(range(55296, 57344), "\\ufffd"))
     test_codes: set = set()  # ids of the tests' code objects (kept alive in ``keep``)
     keep: list = []
-    inside = [False]
+    inside: set = set()  # threads inside the hook's own lookup (which re-enters the hook)
+
+    # C functions that start processes or reach other memory; refused to ctypes lookups.
+    forbidden_calls = frozenset(
+        prefix + name for prefix in ("", "_", "__", "__libc_")
+        for name in ("fork", "Fork", "vfork", "clone", "clone3", "execve", "execv", "execvp",
+                     "execvpe", "execl", "execlp", "execle", "fexecve", "posix_spawn",
+                     "posix_spawnp", "system", "popen", "syscall", "kill", "tgkill", "ptrace",
+                     "process_vm_readv", "process_vm_writev", "unshare", "setns"))
 
     def audit(event: str, args: tuple) -> None:
         if event in blocked:
             raise PermissionError(f"{event} is not allowed while grading")
-        if event == "object.__getattr__" and not inside[0] and args[1] in code_attributes:
-            inside[0] = True
+        if event == "ctypes.dlsym" and args[1] in forbidden_calls:
+            raise PermissionError("starting processes is not allowed while grading")
+        if event == "import" and args[0] == "_posixsubprocess":
+            raise PermissionError("starting processes is not allowed while grading")
+        if event == "object.__getattr__" and args[1] in code_attributes:
+            me = _get_ident()
+            if me in inside:
+                return
+            inside.add(me)
             try:
                 code = _getattr(args[0], args[1], None)
             finally:
-                inside[0] = False
+                inside.discard(me)
             if _id(code) in test_codes:
                 raise PermissionError("the tests' code cannot be read while grading")
+
+    def sink():
+        """A fresh stand-in for sys.stdout/stderr: a new class each time (patching an
+        earlier one changes nothing), whose text and "written" flag live in lists that the
+        runner reads with captured functions only."""
+        parts: list = []
+        state = [False, 0]  # written, size
+
+        def write(self, text) -> int:  # runs in the learner's thread
+            text = _str(text)
+            if text:
+                state[0] = True
+            if state[1] < cap:
+                piece = text[: cap - state[1]]
+                _list_append(parts, piece)
+                state[1] += _len(piece)
+            return _len(text)
+
+        cls = _type("Output", (_text_base,), {"write": write, "writable": lambda self: True})
+        return cls(), parts, state
+
+    def text_of(parts: list) -> str:
+        try:
+            return _str_join("", [p for p in parts if _type(p) is _str])[:cap]
+        except Exception:  # noqa: BLE001 - whatever learner code put there
+            return ""
 
     def remember(code) -> None:
         keep.append(code)
@@ -168,7 +192,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one closure scope on purpose (modul
             text = "error"
         return text[:2000] if _type(text) is _str else "error"
 
-    def compile_test(source: str):
+    def compile_test(source: str):  # before any learner code runs (see main's end)
         if "%" in source or "!" in source:
             source = transform(source)  # magics in a test: IPython's syntax, then compile
         tree = _compile(source, "<test>", "exec", _only_ast)
@@ -205,14 +229,14 @@ def main() -> None:  # noqa: C901, PLR0915 - one closure scope on purpose (modul
             if _monotonic() > deadline:
                 return "timeout"
 
-    def run_test(code: str, timeout: float) -> list:
+    def run_test(prepared, timeout: float) -> list:
         errors: list = []
-        try:
-            body, last = compile_test(code)
-        except BaseException as error:  # noqa: BLE001 - a test that does not compile fails
-            return [("status", "error"), ("error", describe(error)), ("value", None),
+        if _type(prepared) is _str:  # the test did not compile: its error message
+            return [("status", "error"), ("error", prepared), ("value", None),
                     ("stderr", False), ("stdout", "")]
-        stderr = Capture()
+        body, last = prepared
+        stdout, _ignored, _quiet = sink()
+        stderr, _err_parts, err_state = sink()
         results = _deque()
         started, done, failed = _allocate_lock(), _allocate_lock(), _allocate_lock()
         started.acquire()
@@ -227,12 +251,16 @@ def main() -> None:  # noqa: C901, PLR0915 - one closure scope on purpose (modul
         if last is not None:
             chain.append(_partial(_eval, last, namespace, {"__aimd_repr__": _repr}))
         chain.append(done.release)
-        saved = _sys.stdout, _sys.stderr, _sys.unraisablehook
-        _sys.stdout, _sys.stderr, _sys.unraisablehook = Capture(), stderr, on_error
+        saved = [_dict_get(_sysdict, k) for k in ("stdout", "stderr", "unraisablehook")]
+        _sysdict["stdout"], _sysdict["stderr"], _sysdict["unraisablehook"] = (
+            stdout, stderr, on_error)
+        learner_builtins = _dict_get(namespace, "__builtins__")
+        namespace["__builtins__"] = _builtins  # the test's own names come from a snapshot
         baseline = _count()
         _start_thread(results.extend, (map(_call, chain),))
         outcome = wait(started, done, failed, timeout, baseline)
-        _sys.stdout, _sys.stderr, _sys.unraisablehook = saved
+        namespace["__builtins__"] = learner_builtins
+        _sysdict["stdout"], _sysdict["stderr"], _sysdict["unraisablehook"] = saved
         if outcome == "timeout":
             return [("status", "timeout")]
         value = None
@@ -243,11 +271,12 @@ def main() -> None:  # noqa: C901, PLR0915 - one closure scope on purpose (modul
         if outcome != "ok":
             error = errors[0] if errors and _type(errors[0]) is _str else "error"
         return [("status", outcome), ("error", error), ("value", value),
-                ("stderr", stderr.written is True), ("stdout", "")]
+                ("stderr", err_state[0] is True), ("stdout", "")]
 
     def run_cell_step(code: str, timeout: float) -> list:
-        stdout, stderr = Capture(), Capture()
-        box = {}
+        stdout, out_parts, _out_state = sink()
+        stderr, _err_parts, err_state = sink()
+        box = ["the cell ended without a result"]  # the error, or None (a list: no __eq__)
         done = _allocate_lock()
         done.acquire()
 
@@ -255,28 +284,28 @@ def main() -> None:  # noqa: C901, PLR0915 - one closure scope on purpose (modul
             try:
                 result = run_cell(code, store_history=False, silent=False)
                 error = result.error_before_exec or result.error_in_exec
-                box["error"] = describe(error) if error is not None else None
+                box[0] = describe(error) if error is not None else None
             except BaseException as error:  # noqa: BLE001
-                box["error"] = describe(error)
+                box[0] = describe(error)
             finally:
                 done.release()
 
-        saved = _sys.stdout, _sys.stderr
-        _sys.stdout, _sys.stderr = stdout, stderr
+        saved = [_dict_get(_sysdict, k) for k in ("stdout", "stderr")]
+        _sysdict["stdout"], _sysdict["stderr"] = stdout, stderr
         _start_thread(learner_cell, ())
         finished = done.acquire(timeout=timeout)
-        _sys.stdout, _sys.stderr = saved
+        _sysdict["stdout"], _sysdict["stderr"] = saved
         if not finished:
             return [("status", "timeout")]
-        error = _dict_get(box, "error", "the cell ended without a result")
+        error = box[0]
         if error is not None and _type(error) is not _str:
             error = "error"
         return [
             ("status", "error" if error is not None else "ok"),
             ("error", error),
             ("value", None),
-            ("stderr", stderr.written is True),
-            ("stdout", stdout.value()[:cap]),
+            ("stderr", err_state[0] is True),
+            ("stdout", text_of(out_parts)),
         ]
 
     reply([("op", "ready")])
@@ -285,11 +314,33 @@ def main() -> None:  # noqa: C901, PLR0915 - one closure scope on purpose (modul
     plan = _decode(line) if line else {"op": "stop"}
     if plan.get("op") != "plan":
         _os_exit(0)
-    sys.addaudithook(audit)
+    # Every test is transformed and compiled now, before any learner code exists: IPython's
+    # transformer, which learner code could patch, never runs after this point.
+    steps = _deque()
     for step in plan["steps"]:
-        runner = run_test if step["kind"] == "test" else run_cell_step
-        fields = runner(step["code"], step.get("timeout", 30))
-        reply([("nonce", step["nonce"]), *fields])
+        if step["kind"] == "test":
+            try:
+                work = compile_test(step["code"])
+            except BaseException as error:  # noqa: BLE001 - a test that does not compile
+                work = describe(error)
+        else:
+            work = step["code"]
+        steps.append((step["kind"], work, step["nonce"], step.get("timeout", 30)))
+    del plan, line
+    # Process creation that raises no audit event of its own: _posixsubprocess.fork_exec
+    # (replaced, and its re-import refused) and libc's fork/exec/spawn/syscall through ctypes
+    # (looking them up is refused: ctypes raises no event when a function is called).
+    import _posixsubprocess
+
+    def _refused(*args, **kwargs):
+        raise PermissionError("starting processes is not allowed while grading")
+
+    _posixsubprocess.fork_exec = _refused
+    sys.addaudithook(audit)
+    while steps:
+        kind, work, nonce, timeout = steps.popleft()
+        fields = (run_test if kind == "test" else run_cell_step)(work, timeout)
+        reply([("nonce", nonce), *fields])
         if fields[0][1] == "timeout":
             break  # a cell's thread cannot be stopped: the backend ends the sandbox
     _os_close(proto_out)

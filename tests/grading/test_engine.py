@@ -397,3 +397,68 @@ def test_learner_code_runs_as_nobody_without_secrets_in_a_private_directory():
                    "JUPYTERHUB_API_TOKEN"):
         assert secret not in names
     assert "mine.txt" not in _answer_output(second)  # nothing of another submission
+
+
+@pytest.mark.parametrize("spawn", [
+    "import _posixsubprocess, os\n"
+    "_posixsubprocess.fork_exec(['/bin/true'], [b'/bin/true'], True, (), None, None, -1, -1,"
+    " -1, -1, -1, -1, -1, -1, False, False, None, None, None, -1, None, False)",
+    "import ctypes\nctypes.CDLL(None).fork()",
+    "import ctypes\nctypes.CDLL(None).syscall(57)",
+    "import sys, importlib\nsys.modules.pop('_posixsubprocess', None)\n"
+    "importlib.import_module('_posixsubprocess')",
+])
+def test_processes_cannot_be_started_behind_the_audit_hooks_back(spawn):
+    answer = ("try:\n" + "".join(f"    {line}\n" for line in spawn.splitlines())
+              + "    spawned = True\nexcept Exception:\n    spawned = False\n"
+              "def square(x):\n    assert not spawned\n    return x * x")
+
+    result = grade(answer)
+
+    assert result.score == 3.0, _answer_output(result)
+
+
+@pytest.mark.parametrize("attack", [
+    # the output sink's class, whose methods the runner once called on its own thread
+    "import sys\nOut = type(sys.stdout)\n"
+    "Out.value = lambda self: (_ for _ in ()).throw(SystemExit)\n"
+    "Out.write = lambda self, t: len(t)\nOut.__init__ = lambda self: None",
+    # IPython's transformer, which a test with "!=" or "%" once went through
+    "from IPython.core.inputtransformer2 import TransformerManager as T\n"
+    "T.transform_cell = lambda self, cell: 'pass'\n"
+    "T.do_token_transforms = lambda self, lines: ['pass\\n']",
+    # builtins the test's own code calls
+    "import builtins\nbuiltins.len = lambda *a: 3\nbuiltins.abs = lambda *a: 0\n"
+    "builtins.isinstance = lambda *a: True",
+    # a new class for the sys module (its attributes then run learner code when read)
+    "import sys, types\nclass Spy(types.ModuleType):\n"
+    "    def __getattribute__(self, name):\n        return super().__getattribute__(name)\n"
+    "sys.__class__ = Spy",
+])
+def test_learner_code_never_runs_on_the_runners_own_thread(attack):
+    source = nbformat.reads(nbformat.writes(SOURCE), as_version=4)
+    source.cells[2].source = ("assert square(3) != 10 and len([1]) == 1 and abs(-2) == 2\n"
+                              "assert isinstance(square(3), int) and square(3) % 9 == 0\n"
+                              "assert square(-1) == 1")
+
+    result = grade("def square(x):\n    return 'wrong'\n" + attack, source=source)
+
+    assert {c.grade_id: c.score for c in result.cells}["t2"] == 0.0
+
+
+def test_a_background_thread_cannot_open_the_tests_code_for_a_called_function():
+    """The hook's guard against its own re-entry is per thread (a shared flag once let
+    another thread's lookup slip through)."""
+    answer = _record_answer(
+        "for _ in range(20000):\n"
+        "    try:\n        FOUND.append(repr(sys._getframe(1).f_code.co_consts))\n"
+        "        break\n    except Exception:\n        pass")
+    answer = ("import threading\nSTOP = []\ndef spin():\n    h = lambda: 0\n"
+              "    while not STOP:\n        h.__code__\n"
+              "threading.Thread(target=spin, daemon=True).start()\n") + answer
+
+    result = _grade_with_leak_cell(answer)
+
+    assert "9" not in _answer_output(result)
+    assert "square(3)" not in json.dumps(result.as_record())
+    assert ", 9" not in json.dumps(result.as_record()).split("LEAK", 1)[-1]
