@@ -291,6 +291,12 @@ class _Echo:
         return value
 
 
+def _cell(value) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (names are learners' input)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _gradebook_csv(book, course, run) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
 
@@ -302,8 +308,8 @@ def _gradebook_csv(book, course, run) -> StreamingHttpResponse:
         header.append("total")
         yield writer.writerow(header)
         for row in book.rows:
-            line = [row.enrolment.learner.full_name, row.enrolment.learner.email,
-                    row.enrolment.status]
+            line = [_cell(row.enrolment.learner.full_name),
+                    _cell(row.enrolment.learner.email), row.enrolment.status]
             for cell in row.cells:
                 line += [cell.counted.score if cell.counted else "", cell.assignment.max_score,
                          cell.attempts, "yes" if cell.late else ""]

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 # Messages are stored in English and translated where they are shown ({% translate %});
 # marking them here puts them in the catalogues without needing Django's settings.
-from django.utils.translation import gettext_noop as _noop
+from django.utils.translation import gettext_noop
 
 from grading.notebooks import (
     Plan,
@@ -40,7 +40,7 @@ from grading.notebooks import (
     preload_for,
     source_validate,
 )
-from grading.sandbox.local import Limits, LocalSandbox, SandboxPool
+from grading.sandbox.local import Limits, LocalSandbox, SandboxPool, SandboxUnavailable
 
 if TYPE_CHECKING:
     from grading.sandbox.base import Sandbox
@@ -179,8 +179,9 @@ def _run_plan(plan: Plan, *, sandbox: Sandbox, timeout: float,
     replies: dict[int, dict] = {}
     stopped: dict[int, dict] = {}  # the cell that timed out or died: for feedback, not scores
     status, message = "graded", ""
-    if not sandbox.wait_ready(timeout=min(START_TIMEOUT, timeout)):
-        status, message = "kernel_died", _noop("The grading environment did not start.")
+    if not sandbox.wait_ready(timeout=START_TIMEOUT):
+        # Nothing of the learner's has run yet: the machine's fault, never a grade.
+        raise SandboxUnavailable("the grading sandbox did not start")
     else:
         # The whole plan in one message, before any learner code runs: the runner closes its
         # input after reading it (see grading/sandbox/runner.py). Each cell has its own nonce
@@ -198,22 +199,23 @@ def _run_plan(plan: Plan, *, sandbox: Sandbox, timeout: float,
             left = deadline - time.monotonic()
             if left <= 0:
                 stopped[index] = {"status": "timeout", "error": TIMEOUT_ERROR}
-                status, message = "timed_out", _noop("The notebook took too long to run.")
+                status, message = "timed_out", gettext_noop("The notebook took too long to run.")
                 break
             reply = sandbox.receive(timeout=min(cell_timeout + 5, left))
             if reply is None and time.monotonic() >= deadline:
                 stopped[index] = {"status": "timeout", "error": TIMEOUT_ERROR}
-                status, message = "timed_out", _noop("The notebook took too long to run.")
+                status, message = "timed_out", gettext_noop("The notebook took too long to run.")
                 break
             if reply is None or reply.get("nonce") != nonce:
                 stopped[index] = {"status": "error", "error": DIED_ERROR}
                 status = "kernel_died"
-                message = _noop("The notebook stopped the Python process (for example by "
+                message = gettext_noop("The notebook stopped the Python process (for example by "
                                 "exiting or using too much memory); later cells did not run.")
                 break
             if reply["status"] == "timeout":
                 stopped[index] = {"status": "timeout", "error": TIMEOUT_ERROR}
-                status, message = "timed_out", _noop("A cell ran longer than its time limit.")
+                status = "timed_out"
+                message = gettext_noop("A cell ran longer than its time limit.")
                 break
             replies[index] = reply
 

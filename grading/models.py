@@ -88,11 +88,16 @@ class Assignment(models.Model):
         help_text=_("Wall-clock time allowed to run the whole notebook when grading."))
     pass_mark = models.DecimalField(
         _("pass mark (points)"), max_digits=8, decimal_places=2, null=True, blank=True,
-        # xgettext:no-python-format
-        help_text=_("Points needed to pass. Empty: 60% of the points."))
+        help_text=_("Points needed to pass. Empty: 60 percent of the points."))
 
     release_state = models.CharField(_("release"), max_length=10, choices=ReleaseState.choices,
                                      default=ReleaseState.DRAFT, editable=False)
+    # The source that passed the last release check: what submissions are graded against,
+    # while a newer upload waits for its own check.
+    released_source = models.FileField(max_length=300, blank=True, editable=False,
+                                       storage=private_storage,
+                                       upload_to="grading/released-sources/")
+    released_source_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     released = models.FileField(_("released notebook"), upload_to="grading/released/",
                                 max_length=300, blank=True, editable=False,
                                 storage=private_storage)
@@ -126,7 +131,21 @@ class Assignment(models.Model):
 
     @property
     def is_released(self) -> bool:
-        return self.release_state == ReleaseState.RELEASED and bool(self.released)
+        """Learners have a checked version (a newer upload may be waiting for its check)."""
+        return bool(self.released) and bool(self.released_source)
+
+    @property
+    def has_unreleased_changes(self) -> bool:
+        return self.is_released and self.release_state != ReleaseState.RELEASED
+
+    def late_cutoff_for(self, learner) -> datetime | None:
+        """The last moment the learner may submit: the cut-off, or their later extension."""
+        if self.accept_late_until is None:
+            return None
+        extension = self.extensions.filter(learner=learner).only("due_at").first()
+        if extension and extension.due_at > self.accept_late_until:
+            return extension.due_at
+        return self.accept_late_until
 
     def due_for(self, learner) -> datetime | None:
         """The learner's due date: their extension when they have one."""
@@ -221,6 +240,8 @@ class Submission(models.Model):
                              default=SubmissionState.QUEUED)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     enqueue_count = models.PositiveSmallIntegerField(default=0)
+    # Gradings started (and, when above one, died): the sweep gives up after a few.
+    grading_attempts = models.PositiveSmallIntegerField(default=0)
     grading_started_at = models.DateTimeField(null=True, blank=True)
     regrade_requested_at = models.DateTimeField(null=True, blank=True)
 
@@ -282,6 +303,10 @@ class Grade(models.Model):
     override_reason = models.TextField(_("reason for the override"), blank=True)
     score = models.DecimalField(_("score"), max_digits=8, decimal_places=2, default=0)
     message = models.TextField(_("message"), blank=True)
+    messages = models.JSONField(default=dict, help_text="The message by language code.")
+    late_days = models.PositiveSmallIntegerField(
+        _("days late"), default=0,
+        help_text=_("Against the learner's due date when graded (extensions included)."))
     feedback = models.JSONField(default=dict, help_text="Feedback HTML by language code.")
     source_sha256 = models.CharField(max_length=64, blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
@@ -298,6 +323,9 @@ class Grade(models.Model):
 
     def __str__(self) -> str:
         return f"{self.submission} · {self.score}/{self.max_score}"
+
+    def message_in(self, language: str) -> str:
+        return self.messages.get(language) or self.message
 
     def feedback_in(self, language: str) -> str:
         """The feedback page in ``language``, else in the site's default language."""
@@ -330,6 +358,7 @@ class GradeAudit(models.Model):
         OVERRIDE = "override", _("Override")
         OVERRIDE_CLEARED = "override_cleared", _("Override removed")
         REGRADE = "regrade", _("Regrade")
+        EXTENSION = "extension", _("Extension")
 
     grade = models.ForeignKey(Grade, on_delete=models.CASCADE, related_name="audit",
                               verbose_name=_("grade"))

@@ -31,7 +31,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from grading.engine import GradeResult, notebook_grade
@@ -100,6 +100,11 @@ def data_file_add(*, assignment: Assignment, name: str, data: bytes) -> Assignme
         data_file.save()
         Assignment.objects.filter(pk=assignment.pk).update(release_state=ReleaseState.DRAFT)
     return data_file
+
+
+def _data_digest(assignment: Assignment) -> str:
+    return hashlib.sha256("".join(f"{f.name}:{f.sha256};" for f in assignment.data_files
+                                  .order_by("name")).encode()).hexdigest()
 
 
 def _data_dir(assignment: Assignment) -> Path | None:
@@ -192,7 +197,7 @@ def assignment_release(*, assignment_id: int) -> Assignment:
         source_bytes = stream.read()
     problems: list[str] = []
     report: dict = {"checked_at": timezone.now().isoformat(), "source_sha256":
-                    sha256(source_bytes)}
+                    sha256(source_bytes), "data_sha256": _data_digest(assignment)}
     released_bytes = b""
     try:
         source_nb = source_check(source_bytes)
@@ -222,19 +227,28 @@ def assignment_release(*, assignment_id: int) -> Assignment:
         problems.append(str(exc))
     except SandboxUnavailable:
         raise
+    except Exception as exc:  # noqa: BLE001 - nbgrader refusing the source, say: a report
+        logger.exception("release check of %s failed", assignment.key)
+        problems.append(gettext("The check could not run: %(error)s")
+                        % {"error": f"{type(exc).__name__}: {exc}"[:500]})
     report["problems"] = problems
     report["passed"] = not problems
     with transaction.atomic():
         assignment = Assignment.objects.select_for_update().get(pk=assignment_id)
-        if sha256(assignment.source.open("rb").read()) != report["source_sha256"]:
-            logger.info("release of %s: the source changed during the check", assignment.key)
-            return assignment  # a newer upload has its own check coming
+        if (sha256(assignment.source.open("rb").read()) != report["source_sha256"]
+                or _data_digest(assignment) != report["data_sha256"]):
+            logger.info("release of %s: the files changed during the check", assignment.key)
+            return assignment  # the newer upload needs its own check
         assignment.release_report = report
         if problems:
+            # Learners keep the version that passed before (if any).
             assignment.release_state = ReleaseState.FAILED
         else:
             assignment.released.save(f"{assignment.key}.ipynb", ContentFile(released_bytes),
                                      save=False)
+            assignment.released_source.save(f"{assignment.key}.ipynb",
+                                            ContentFile(source_bytes), save=False)
+            assignment.released_source_sha256 = report["source_sha256"]
             assignment.release_state = ReleaseState.RELEASED
             assignment.released_at = timezone.now()
         assignment.save()
@@ -298,13 +312,14 @@ def submission_create(*, assignment: Assignment, learner, data: bytes,
     if key is not None and key != assignment.key:
         raise _refuse("wrong_assignment")
     if key is None:
-        with assignment.source.open("rb") as stream:
+        with assignment.released_source.open("rb") as stream:
             source_ids = {grade_id(c) for c in nbformat.reads(stream.read().decode(),
                                                               as_version=4).cells}
-        if not source_ids & {grade_id(c) for c in notebook.cells}:
+        if not (source_ids - {None}) & ({grade_id(c) for c in notebook.cells} - {None}):
             raise _refuse("wrong_assignment")
     run = learner_run(assignment=assignment, learner=learner)
-    if assignment.accept_late_until and now > assignment.accept_late_until:
+    cutoff = assignment.late_cutoff_for(learner)
+    if cutoff is not None and now > cutoff:
         raise _refuse("closed")
     name, digest = content_store(data=data, prefix="grading/submissions", suffix=".ipynb")
     with transaction.atomic():
@@ -312,7 +327,8 @@ def submission_create(*, assignment: Assignment, learner, data: bytes,
         get_user_model().objects.select_for_update().filter(pk=learner.pk).first()
         previous = (Submission.objects.filter(assignment=assignment, learner=learner)
                     .order_by("-attempt").first())
-        if previous is not None and previous.sha256 == digest:
+        if (previous is not None and previous.sha256 == digest
+                and not Grade.objects.filter(submission=previous, status="error").exists()):
             return SubmitOutcome(previous, created=False)
         attempt = previous.attempt + 1 if previous else 1
         if assignment.max_attempts and attempt > assignment.max_attempts:
@@ -329,13 +345,13 @@ def submission_create(*, assignment: Assignment, learner, data: bytes,
     return SubmitOutcome(submission, created=True)
 
 
-def submission_enqueue(*, submission_id: int, force: bool = False) -> bool:
+def submission_enqueue(*, submission_id: int) -> bool:
     """Send the grading task; False (and a log line) when the broker cannot take it."""
     from grading.tasks import submission_autograde_task
 
     try:
         submission_autograde_task.apply_async(
-            (submission_id,), {"force": force}, retry=True,
+            (submission_id,), retry=True,
             retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5,
                           "interval_max": 1.0})
     except Exception as exc:  # noqa: BLE001 - any broker failure leaves it for the sweep
@@ -347,9 +363,11 @@ def submission_enqueue(*, submission_id: int, force: bool = False) -> bool:
     return True
 
 
-def _rejected(message: str) -> GradeResult:
-    return GradeResult(status="rejected", score=0.0, max_score=0.0, needs_manual_grade=False,
-                       message=message)
+def _rejected(exc: NotebookInvalid) -> GradeResult:
+    result = GradeResult(status="rejected", score=0.0, max_score=0.0,
+                         needs_manual_grade=False, message=str(exc))
+    result.reason = exc  # rendered per language by _grade_store
+    return result
 
 
 def _labels() -> dict[str, str]:
@@ -369,10 +387,17 @@ def _feedback(result: GradeResult, *, title: str) -> dict[str, str]:
     pages = {}
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
-            shown = dataclasses.replace(result, message=gettext(result.message)
-                                        if result.message else "")
+            shown = dataclasses.replace(result, message=_message(result))
             pages[code] = feedback_html(shown, title=title, labels=_labels())
     return pages
+
+
+def _message(result: GradeResult) -> str:
+    """The result's message in the active language."""
+    reason = getattr(result, "reason", None)
+    if reason is not None:
+        return gettext("The notebook could not be read: %(reason)s") % {"reason": reason}
+    return gettext(result.message) if result.message else ""
 
 
 def _stuck(submission: Submission) -> None:
@@ -380,48 +405,65 @@ def _stuck(submission: Submission) -> None:
         state=SubmissionState.QUEUED, grading_started_at=None)
 
 
-def submission_autograde(*, submission_id: int, force: bool = False) -> Grade:
-    """Grade a submission once (idempotent); with ``force`` (a regrade) grade it again."""
+def submission_autograde(*, submission_id: int, force: bool = False) -> Grade | None:
+    """Grade a submission once (idempotent): a run grades only when there is no grade yet
+    or a regrade was asked for (``force`` is accepted for old messages and ignored: a
+    duplicate regrade message finds the regrade done and returns).
+
+    Infrastructure failures are raised (the task retries them; anything else leaves the
+    submission queued for the sweep), never stored as a learner's grade.
+    """
     with transaction.atomic():
         submission = (Submission.objects.select_for_update().select_related("assignment")
                       .get(pk=submission_id))
         existing = Grade.objects.filter(submission=submission).first()
-        if existing and not (force or submission.regrade_requested_at):
+        if existing and not submission.regrade_requested_at:
             return existing
+        started_at = timezone.now()
         submission.state = SubmissionState.GRADING
-        submission.grading_started_at = timezone.now()
-        submission.save(update_fields=["state", "grading_started_at"])
+        submission.grading_started_at = started_at
+        submission.grading_attempts += 1
+        submission.save(update_fields=["state", "grading_started_at", "grading_attempts"])
     assignment = submission.assignment
     started = time.monotonic()
-    with assignment.source.open("rb") as stream:
-        source = stream.read()
-    with submission.notebook.open("rb") as stream:
-        data = stream.read()
-    if sha256(data) != submission.sha256:
-        logger.error("submission %s: stored bytes do not match their hash", submission.pk)
-        result = GradeResult(status="error", score=0.0, max_score=float(assignment.max_score),
-                             needs_manual_grade=False,
-                             message=gettext("The stored notebook is damaged; staff have "
-                                             "been told."))
-    else:
-        try:
-            result = grade_bytes(assignment=assignment, source=source, submission=data)
-        except NotebookInvalid as exc:
-            result = _rejected(gettext("The notebook could not be read: %s") % exc)
-        except SandboxUnavailable:
-            _stuck(submission)
-            raise
-        except Exception:
-            logger.exception("grading submission %s failed", submission.pk)
-            result = GradeResult(status="error", score=0.0,
-                                 max_score=float(assignment.max_score),
-                                 needs_manual_grade=False,
-                                 message=gettext("The grader failed on this notebook; staff "
-                                                 "have been told."))
-    feedback = _feedback(result, title=assignment.title)
+    source_file = assignment.released_source or assignment.source
+    try:
+        with source_file.open("rb") as stream:
+            source = stream.read()
+        with submission.notebook.open("rb") as stream:
+            data = stream.read()
+        if sha256(data) != submission.sha256:
+            logger.error("submission %s: stored bytes do not match their hash", submission.pk)
+            result = _error_result(assignment, gettext_noop(
+                "The stored notebook is damaged; staff have been told."))
+        else:
+            try:
+                result = grade_bytes(assignment=assignment, source=source, submission=data)
+            except NotebookInvalid as exc:
+                result = _rejected(exc)
+        feedback = _feedback(result, title=assignment.title)
+    except Exception:
+        _stuck(submission)
+        logger.exception("grading submission %s failed; it stays queued", submission.pk)
+        raise
     duration_ms = int((time.monotonic() - started) * 1000)
     return _grade_store(submission_id=submission.pk, result=result, feedback=feedback,
-                        source_sha256=sha256(source), duration_ms=duration_ms, force=force)
+                        source_sha256=sha256(source), duration_ms=duration_ms,
+                        started_at=started_at)
+
+
+def _error_result(assignment: Assignment, message: str) -> GradeResult:
+    return GradeResult(status="error", score=0.0, max_score=float(assignment.max_score),
+                       needs_manual_grade=False, message=message)
+
+
+def _in_languages(render) -> dict[str, str]:
+    """``render()`` in each language of the site (messages are stored in all of them)."""
+    texts = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            texts[code] = str(render())
+    return texts
 
 
 def _cells(result: GradeResult, source: nbformat.NotebookNode | None) -> list[dict]:
@@ -441,16 +483,16 @@ def _snapshot(grade: Grade) -> dict:
 
 
 def _grade_store(*, submission_id: int, result: GradeResult, feedback: dict[str, str],
-                 source_sha256: str, duration_ms: int, force: bool) -> Grade:
+                 source_sha256: str, duration_ms: int, started_at) -> Grade:
     with transaction.atomic():
         submission = (Submission.objects.select_for_update().select_related("assignment")
                       .get(pk=submission_id))
         grade = Grade.objects.filter(submission=submission).first()
-        if grade is not None and not (force or submission.regrade_requested_at):
+        if grade is not None and not submission.regrade_requested_at:
             return grade  # another run stored its grade first
         assignment = submission.assignment
         try:
-            with assignment.source.open("rb") as stream:
+            with (assignment.released_source or assignment.source).open("rb") as stream:
                 source_nb = nbformat.reads(stream.read().decode(), as_version=4)
         except (OSError, ValueError):
             source_nb = None
@@ -460,12 +502,13 @@ def _grade_store(*, submission_id: int, result: GradeResult, feedback: dict[str,
         grade.auto_score = Decimal(str(result.score)).quantize(Decimal("0.01"))
         grade.max_score = Decimal(str(result.max_score or assignment.max_score))
         grade.cells = _cells(result, source_nb)
-        grade.record = result.as_record() if hasattr(result, "as_record") else result.as_dict()
+        grade.record = result.as_record()
         manual_ids = {c["grade_id"] for c in grade.cells if c["manual"]}
         grade.manual_scores = {k: v for k, v in grade.manual_scores.items() if k in manual_ids}
         grade.needs_manual_grade = bool(manual_ids - set(grade.manual_scores))
-        grade.penalty_percent = assignment.penalty_percent(submission.late_days)
-        grade.message = result.message
+        _late_set(grade, submission)
+        grade.messages = _in_languages(lambda: _message(result))
+        grade.message = grade.messages.get(settings.LANGUAGE_CODE, result.message)
         grade.feedback = feedback
         grade.source_sha256 = source_sha256
         grade.duration_ms = duration_ms
@@ -475,8 +518,13 @@ def _grade_store(*, submission_id: int, result: GradeResult, feedback: dict[str,
         if before is not None:
             GradeAudit.objects.create(grade=grade, action=GradeAudit.Action.REGRADE,
                                       before=before, after=_snapshot(grade))
-        submission.state = SubmissionState.DONE
-        submission.regrade_requested_at = None
+        requested = submission.regrade_requested_at
+        if requested is None or started_at is None or requested <= started_at:
+            submission.state = SubmissionState.DONE
+            submission.regrade_requested_at = None
+        else:
+            # Asked for again while this run was grading: the newer request still stands.
+            submission.state = SubmissionState.QUEUED
         submission.save(update_fields=["state", "regrade_requested_at"])
         transaction.on_commit(functools.partial(grade_changed.send, sender=Grade, grade=grade))
     logger.info("submission %s graded: %s %s/%s in %d ms", submission_id, grade.status,
@@ -484,21 +532,36 @@ def _grade_store(*, submission_id: int, result: GradeResult, feedback: dict[str,
     return grade
 
 
+def _late_set(grade: Grade, submission: Submission) -> None:
+    """Days late and the penalty, against the learner's due date now (extensions count)."""
+    assignment = submission.assignment
+    due = assignment.due_for(submission.learner)
+    grade.late_days = assignment.late_days(submitted_at=submission.submitted_at, due_at=due)
+    grade.penalty_percent = assignment.penalty_percent(grade.late_days)
+
+
 # --- The sweep ------------------------------------------------------------------------------
 
 
 def submissions_sweep(*, now=None) -> dict:
-    """Send again what is stuck: queued without a task, or grading for too long.
+    """Send again what is stuck, without flooding a busy queue.
 
-    A submission that was sent GRADING_MAX_ENQUEUES times without a grade is graded
-    "error" so that it shows up for staff instead of cycling for ever.
+    - queued and never sent (the broker was down at submit time): after 10 seconds;
+    - queued and sent long ago (``GRADING_QUEUED_RESEND_SECONDS``: a lost message, not a
+      backlog); a duplicate message is harmless, the grading is idempotent;
+    - grading for longer than the assignment's time limit plus
+      ``GRADING_STUCK_AFTER_SECONDS`` (its worker died).
+
+    A submission whose grading was started ``GRADING_MAX_ENQUEUES`` times without a grade is
+    graded "error" (shown to staff), unless it already has a grade, which is kept.
     """
     now = now or timezone.now()
     stuck_after = timezone.timedelta(seconds=settings.GRADING_STUCK_AFTER_SECONDS)
+    resend_after = timezone.timedelta(seconds=settings.GRADING_QUEUED_RESEND_SECONDS)
     counts = {"requeued": 0, "given_up": 0}
     queued = Submission.objects.filter(
         Q(enqueued_at__isnull=True, submitted_at__lt=now - timezone.timedelta(seconds=10))
-        | Q(enqueued_at__lt=now - stuck_after), state=SubmissionState.QUEUED)
+        | Q(enqueued_at__lt=now - resend_after), state=SubmissionState.QUEUED)
     grading = [s for s in Submission.objects.filter(
         state=SubmissionState.GRADING, grading_started_at__lt=now - stuck_after)
         .select_related("assignment")[:500]
@@ -506,13 +569,12 @@ def submissions_sweep(*, now=None) -> dict:
         if s.grading_started_at < now - stuck_after - timezone.timedelta(
             seconds=s.assignment.time_limit_seconds)]
     for submission in list(queued.select_related("assignment")[:500]) + grading:
-        if submission.enqueue_count >= settings.GRADING_MAX_ENQUEUES:
+        if submission.grading_attempts >= settings.GRADING_MAX_ENQUEUES:
             _give_up(submission)
             counts["given_up"] += 1
             continue
         _stuck(submission)
-        if submission_enqueue(submission_id=submission.pk,
-                              force=bool(submission.regrade_requested_at)):
+        if submission_enqueue(submission_id=submission.pk):
             counts["requeued"] += 1
     if counts["requeued"] or counts["given_up"]:
         logger.warning("grading sweep: %s", counts)
@@ -520,14 +582,17 @@ def submissions_sweep(*, now=None) -> dict:
 
 
 def _give_up(submission: Submission) -> None:
-    result = GradeResult(status="error", score=0.0, max_score=float(
-        submission.assignment.max_score), needs_manual_grade=False,
-        message=gettext("This notebook could not be graded after several tries; staff have "
-                        "been told."))
-    logger.error("submission %s: giving up after %s tries", submission.pk,
-                 submission.enqueue_count)
+    logger.error("submission %s: giving up after %s gradings that did not finish",
+                 submission.pk, submission.grading_attempts)
+    if Grade.objects.filter(submission=submission).exists():
+        # A regrade that keeps failing: the grade the learner has stays.
+        Submission.objects.filter(pk=submission.pk).update(
+            state=SubmissionState.DONE, regrade_requested_at=None)
+        return
+    result = _error_result(submission.assignment, gettext_noop(
+        "This notebook could not be graded after several tries; staff have been told."))
     _grade_store(submission_id=submission.pk, result=result, feedback={}, source_sha256="",
-                 duration_ms=0, force=bool(submission.regrade_requested_at))
+                 duration_ms=0, started_at=None)
 
 
 # --- Staff actions --------------------------------------------------------------------------
@@ -537,11 +602,10 @@ def regrade_request(*, submissions, actor) -> int:
     """Queue submissions for grading again (their grades are replaced, audited)."""
     ids = list(submissions.values_list("pk", flat=True))
     now = timezone.now()
-    Submission.objects.filter(pk__in=ids).update(regrade_requested_at=now,
+    Submission.objects.filter(pk__in=ids).update(regrade_requested_at=now, grading_attempts=0,
                                                  state=SubmissionState.QUEUED)
     for pk in ids:
-        transaction.on_commit(functools.partial(submission_enqueue, submission_id=pk,
-                                                force=True))
+        transaction.on_commit(functools.partial(submission_enqueue, submission_id=pk))
     logger.info("user %s asked for %d regrades", getattr(actor, "pk", None), len(ids))
     return len(ids)
 
@@ -605,6 +669,20 @@ def extension_grant(*, assignment: Assignment, learner, due_at, reason: str,
         assignment=assignment, learner=learner,
         defaults={"due_at": due_at, "reason": reason.strip(), "granted_by": actor,
                   "granted_at": timezone.now()})
+    # Grades already given are late against the new date, or not: their penalty follows.
+    for grade in Grade.objects.select_for_update().filter(
+            submission__assignment=assignment, submission__learner=learner
+    ).select_related("submission__assignment", "submission__learner"):
+        before = _snapshot(grade)
+        _late_set(grade, grade.submission)
+        grade.score = grade.compute_score()
+        if _snapshot(grade) != before:
+            grade.save()
+            GradeAudit.objects.create(grade=grade, actor=actor,
+                                      action=GradeAudit.Action.EXTENSION, before=before,
+                                      after=_snapshot(grade), reason=reason.strip())
+            transaction.on_commit(functools.partial(grade_changed.send, sender=Grade,
+                                                    grade=grade))
     return extension
 
 

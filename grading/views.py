@@ -44,7 +44,7 @@ from grading.lab import (
 )
 from grading.models import Assignment, Submission
 from grading.notebooks import NotebookInvalid
-from grading.selectors import learner_assignment, submission_visible_to
+from grading.selectors import can_grade, learner_assignment, submission_visible_to
 from grading.services import SubmissionRefused, learner_run, submission_create
 
 logger = logging.getLogger(__name__)
@@ -178,13 +178,7 @@ def download(request: HttpRequest, submission_id: int) -> HttpResponse:
 @require_GET
 def released(request: HttpRequest, key: str) -> HttpResponse:
     """The released notebook, for learners of the programme and its graders."""
-    assignment = get_object_or_404(Assignment, key=key)
-    if not assignment.is_released:
-        raise Http404
-    try:
-        learner_run(assignment=assignment, learner=request.user)
-    except SubmissionRefused:
-        raise Http404 from None
+    assignment = _downloadable(request, key)
     return FileResponse(assignment.released.open("rb"), as_attachment=True,
                         filename=f"{assignment.key}.ipynb",
                         content_type="application/x-ipynb+json")
@@ -193,13 +187,25 @@ def released(request: HttpRequest, key: str) -> HttpResponse:
 @login_required
 @require_GET
 def data_file(request: HttpRequest, key: str, name: str) -> HttpResponse:
-    assignment = get_object_or_404(Assignment, key=key)
+    assignment = _downloadable(request, key)
     item = get_object_or_404(assignment.data_files, name=name)
+    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name)
+
+
+def _downloadable(request: HttpRequest, key: str) -> Assignment:
+    """A released assignment the user learns (enrolled) or grades; 404 for anyone else."""
+    assignment = get_object_or_404(Assignment.objects.select_related("module"), key=key)
+    if not assignment.is_released:
+        raise Http404
+    if can_grade(user=request.user, assignment=assignment):
+        return assignment
     try:
-        learner_run(assignment=assignment, learner=request.user)
+        run = learner_run(assignment=assignment, learner=request.user)
     except SubmissionRefused:
         raise Http404 from None
-    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name)
+    if run is None:  # course staff of another course
+        raise Http404
+    return assignment
 
 
 # --- The learner's lab (JupyterHub) ---------------------------------------------------------

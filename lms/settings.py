@@ -307,6 +307,8 @@ GRADING_MAX_DATA_FILE_BYTES = env.int("GRADING_MAX_DATA_FILE_BYTES", default=50 
 # A submission queued or grading for longer than this is handed to the queue again by the
 # sweep; after GRADING_MAX_ENQUEUES tries it is graded "error" and staff see it.
 GRADING_STUCK_AFTER_SECONDS = env.int("GRADING_STUCK_AFTER_SECONDS", default=300)
+# A queued submission whose message was sent this long ago is sent again (a lost message).
+GRADING_QUEUED_RESEND_SECONDS = env.int("GRADING_QUEUED_RESEND_SECONDS", default=1800)
 GRADING_MAX_ENQUEUES = env.int("GRADING_MAX_ENQUEUES", default=5)
 
 # --- OpenID Connect provider (for JupyterHub) ------------------------------------------------
@@ -326,6 +328,8 @@ def _oidc_private_key() -> str:
 
 
 OIDC_PRIVATE_KEY = _oidc_private_key()
+# Plain-http redirect URIs (a hub on loopback: the demo and the tests); https otherwise.
+OAUTH_ALLOW_HTTP_REDIRECTS = env.bool("DJANGO_OAUTH_ALLOW_HTTP_REDIRECTS", default=DEBUG)
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": bool(OIDC_PRIVATE_KEY),
     "OIDC_RSA_PRIVATE_KEY": OIDC_PRIVATE_KEY,
@@ -334,6 +338,16 @@ OAUTH2_PROVIDER = {
                "email": "Email address"},
     "PKCE_REQUIRED": True,
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    # The OAuth 2.0 Security Best Current Practice (RFC 9700) in full: no implicit or
+    # password grants, S256 PKCE only, exact redirect URIs, tokens only in headers...
+    **{f"COMPLIANT_BCP_RFC9700_{rule}": True for rule in (
+        "ACCESS_TOKEN_TRANSPORT", "AUTHZ_RESPONSE_ISS", "IMPLICIT_GRANT", "PASSWORD_GRANT",
+        "PKCE_METHOD", "PKCE_REQUIRED", "REDIRECT_URI_MATCHING", "REFRESH_TOKEN",
+        "TOKEN_STORAGE")},
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if OAUTH_ALLOW_HTTP_REDIRECTS
+    else ["https"],
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": not OAUTH_ALLOW_HTTP_REDIRECTS,
 }
 # The hub's client at this provider (the same values the hub is given).
 HUB_OAUTH_CLIENT_ID = env.str("LMS_OAUTH_CLIENT_ID", default="")

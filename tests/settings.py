@@ -22,6 +22,7 @@ if not os.environ.get("LMS_OIDC_PRIVATE_KEY_FILE"):
     os.environ["LMS_OIDC_PRIVATE_KEY_FILE"] = str(rsa_private_key_file(
         Path(tempfile.gettempdir()) / f"lms-test-oidc-{os.getuid()}.pem"))
 os.environ.setdefault("LMS_OAUTH_CLIENT_ID", "jupyterhub-tests")
+os.environ.setdefault("DJANGO_OAUTH_ALLOW_HTTP_REDIRECTS", "1")  # the hub on loopback
 os.environ.setdefault("LMS_OAUTH_CLIENT_SECRET", "tests-only-hub-client-secret")
 # A grade starts its own sandbox (no pool thread in the test process); pool tests make one.
 os.environ.setdefault("GRADING_POOL_SIZE", "0")

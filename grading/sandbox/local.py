@@ -149,11 +149,15 @@ class LocalSandbox(PipeSandbox):
         self.workdir.chmod(0o777)  # the sandbox's uid 65534 writes here
         self.ready = False
         self.preload = tuple(preload)
-        self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            bwrap_command(workdir=self.workdir, preload=preload), stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            preexec_fn=_limit(limits or Limits()), start_new_session=True,
-        )
+        try:
+            self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+                bwrap_command(workdir=self.workdir, preload=preload), stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                preexec_fn=_limit(limits or Limits()), start_new_session=True,
+            )
+        except OSError as exc:  # out of processes or file descriptors: the machine's fault
+            self._tmp.cleanup()
+            raise SandboxUnavailable(f"the sandbox could not be started: {exc}") from exc
 
     def kill(self) -> None:
         if self.process.poll() is None:

@@ -38,3 +38,11 @@ def get_item(mapping, key):
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter
+def grade_message(grade) -> str:
+    """The grade's message in the page's language."""
+    from django.utils.translation import get_language
+
+    return grade.message_in(get_language() or "") if grade is not None else ""

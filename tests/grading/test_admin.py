@@ -152,12 +152,12 @@ def test_regrade_all_queues_the_run_s_submissions(client, graded, course, run, i
                                                   monkeypatch):
     sent = []
     monkeypatch.setattr("grading.tasks.submission_autograde_task.apply_async",
-                        lambda args, kwargs, **options: sent.append((args[0], kwargs)))
+                        lambda args, kwargs=None, **options: sent.append(args[0]))
     admin_login(client, instructor)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("grading_admin:regrade_all",
                             args=[course.pk, run.pk, graded.assignment.pk]))
-    assert sent == [(graded.pk, {"force": True})]
+    assert sent == [graded.pk]
     graded.refresh_from_db()
     assert graded.state == "queued"
     assert graded.regrade_requested_at

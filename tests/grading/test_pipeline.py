@@ -82,9 +82,22 @@ def test_a_source_whose_tests_pass_the_stub_is_not_released(assignment):
     assert any("full marks" in p for p in checked.release_report["problems"])
 
 
-def test_replacing_the_source_needs_a_new_release(released_assignment, source_bytes):
-    assignment_source_set(assignment=released_assignment, data=source_bytes)
-    assert not released_assignment.is_released
+def test_a_new_source_waits_for_its_check_while_the_released_one_stays(
+        released_assignment, enrolled_learner):
+    changed = source_notebook()
+    changed.cells[1].source = changed.cells[1].source.replace("x * x", "x + 1")  # broken
+    assignment_source_set(assignment=released_assignment,
+                          data=nbformat.writes(changed).encode())
+
+    assert released_assignment.release_state == ReleaseState.DRAFT
+    assert released_assignment.is_released
+    assert released_assignment.has_unreleased_changes
+    checked = assignment_release(assignment_id=released_assignment.pk)
+    assert checked.release_state == ReleaseState.FAILED
+    assert checked.is_released
+    # Learners are still graded against the version that passed its check.
+    grade = submission_autograde(submission_id=submit(checked, enrolled_learner).pk)
+    assert grade.auto_score == 3
 
 
 @pytest.mark.parametrize(("data", "reason"), [
@@ -289,7 +302,7 @@ def test_the_sweep_sends_what_was_never_sent_and_what_is_stuck(
         released_assignment, enrolled_learner, monkeypatch):
     sent = []
     monkeypatch.setattr("grading.tasks.submission_autograde_task.apply_async",
-                        lambda args, kwargs, **options: sent.append(args[0]))
+                        lambda args, kwargs=None, **options: sent.append(args[0]))
     never_sent = submit(released_assignment, enrolled_learner, WRONG)
     stuck = submit(released_assignment, enrolled_learner, RIGHT)
     Submission.objects.filter(pk=stuck.pk).update(
@@ -313,13 +326,13 @@ def test_the_sweep_gives_up_after_too_many_tries(released_assignment, enrolled_l
                                                  settings):
     submission = submit(released_assignment, enrolled_learner)
     Submission.objects.filter(pk=submission.pk).update(
-        enqueue_count=settings.GRADING_MAX_ENQUEUES,
-        enqueued_at=timezone.now() - timedelta(hours=1))
+        grading_attempts=settings.GRADING_MAX_ENQUEUES, state=SubmissionState.GRADING,
+        grading_started_at=timezone.now() - timedelta(hours=1))
 
     assert submissions_sweep()["given_up"] == 1
     grade = Grade.objects.get(submission=submission)
     assert grade.status == "error"
-    assert "staff" in grade.message
+    assert "staff" in grade.messages["en"]
 
 
 def test_a_broker_that_refuses_leaves_the_submission_queued(
@@ -351,3 +364,120 @@ def test_the_configured_backend_makes_the_sandboxes(settings):
     assert factory.args == ("docker",)
     assert factory.keywords["image"] == settings.GRADING_SANDBOX_IMAGE
     assert isinstance(factory.keywords["limits"], Limits)
+
+
+# --- What the review found: retries, the sweep, extensions, refusals ------------------------
+
+
+def test_a_backlog_is_not_sent_twice_and_a_grade_is_never_given_up_on(
+        released_assignment, enrolled_learner, monkeypatch, settings):
+    sent = []
+    monkeypatch.setattr("grading.tasks.submission_autograde_task.apply_async",
+                        lambda args, kwargs=None, **options: sent.append(args[0]))
+    waiting = submit(released_assignment, enrolled_learner)
+    Submission.objects.filter(pk=waiting.pk).update(
+        enqueued_at=timezone.now() - timedelta(minutes=10))
+    assert submissions_sweep()["requeued"] == 0  # still in the broker's queue: left alone
+
+    grade = submission_autograde(submission_id=waiting.pk)
+    Submission.objects.filter(pk=waiting.pk).update(
+        state=SubmissionState.GRADING, regrade_requested_at=timezone.now(),
+        grading_attempts=settings.GRADING_MAX_ENQUEUES,
+        grading_started_at=timezone.now() - timedelta(hours=1))
+    assert submissions_sweep()["given_up"] == 1
+    grade.refresh_from_db()
+    assert grade.status == "graded"
+    assert grade.auto_score == 3
+
+
+def test_an_infrastructure_failure_is_never_stored_as_a_grade(released_assignment,
+                                                              enrolled_learner, monkeypatch):
+    submission = submit(released_assignment, enrolled_learner)
+
+    def broken(**kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("grading.services.grade_bytes", broken)
+    with pytest.raises(OSError, match="No space"):
+        submission_autograde(submission_id=submission.pk)
+    submission.refresh_from_db()
+    assert submission.state == SubmissionState.QUEUED
+    assert not Grade.objects.filter(submission=submission).exists()
+
+
+def test_a_regrade_asked_for_while_grading_is_not_lost(released_assignment, enrolled_learner,
+                                                       instructor, monkeypatch):
+    submission = submit(released_assignment, enrolled_learner)
+    from grading import services
+
+    real = services.grade_bytes
+
+    def slow(**kwargs):  # an instructor asks for a regrade while this grade runs
+        result = real(**kwargs)
+        regrade_request(submissions=Submission.objects.filter(pk=submission.pk),
+                        actor=instructor)
+        return result
+
+    monkeypatch.setattr("grading.services.grade_bytes", slow)
+    submission_autograde(submission_id=submission.pk)
+    submission.refresh_from_db()
+    assert submission.state == SubmissionState.QUEUED
+    assert submission.regrade_requested_at
+
+
+def test_an_extension_lifts_the_cutoff_and_the_penalty_already_given(
+        released_assignment, enrolled_learner, programme_staff):
+    now = timezone.now()
+    released_assignment.due_at = now - timedelta(days=3)
+    released_assignment.accept_late_until = now - timedelta(days=1)
+    released_assignment.late_penalty_percent_per_day = Decimal(10)
+    released_assignment.save()
+    with pytest.raises(SubmissionRefused):
+        submit(released_assignment, enrolled_learner)
+
+    extension_grant(assignment=released_assignment, learner=enrolled_learner,
+                    due_at=now + timedelta(days=2), reason="입원", actor=programme_staff)
+    grade = submission_autograde(submission_id=submit(released_assignment,
+                                                      enrolled_learner).pk)
+    assert grade.penalty_percent == 0
+    assert grade.late_days == 0
+
+
+def test_an_extension_recomputes_a_late_grade_with_an_audit(released_assignment,
+                                                            enrolled_learner,
+                                                            programme_staff):
+    now = timezone.now()
+    released_assignment.due_at = now - timedelta(days=1, hours=12)  # two days late
+    released_assignment.late_penalty_percent_per_day = Decimal(10)
+    released_assignment.save()
+    grade = submission_autograde(submission_id=submit(released_assignment,
+                                                      enrolled_learner, now=now).pk)
+    assert grade.score == Decimal("2.40")
+
+    extension_grant(assignment=released_assignment, learner=enrolled_learner,
+                    due_at=now + timedelta(days=1), reason="병가", actor=programme_staff)
+    grade.refresh_from_db()
+    assert grade.score == Decimal("3.00")
+    assert grade.penalty_percent == 0
+    assert GradeAudit.objects.filter(grade=grade, action="extension").count() == 1
+
+
+def test_a_notebook_of_another_assignment_without_our_metadata_is_refused(
+        released_assignment, enrolled_learner):
+    other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")])
+    with pytest.raises(SubmissionRefused) as refused:
+        submission_create(assignment=released_assignment, learner=enrolled_learner,
+                          data=nbformat.writes(other).encode())
+    assert refused.value.code == "wrong_assignment"
+
+
+def test_messages_are_kept_in_every_language(released_assignment, enrolled_learner):
+    submission = submission_create(assignment=released_assignment, learner=enrolled_learner,
+                                   data=notebook_with("while True:\n    pass")).submission
+    released_assignment.time_limit_seconds = 5
+    released_assignment.save()
+    grade = submission_autograde(submission_id=submission.pk)
+
+    assert grade.status == "timed_out"
+    assert set(grade.messages) == {"ko", "en"}
+    assert grade.messages["ko"] != grade.messages["en"]

@@ -43,7 +43,7 @@ def test_submitting_stores_the_bytes_and_shows_a_receipt(
         monkeypatch):
     sent = []
     monkeypatch.setattr("grading.tasks.submission_autograde_task.apply_async",
-                        lambda args, kwargs, **options: sent.append(args[0]))
+                        lambda args, kwargs=None, **options: sent.append(args[0]))
     client.force_login(enrolled_learner)
     data = notebook_with(RIGHT)
     with django_capture_on_commit_callbacks(execute=True):
