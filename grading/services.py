@@ -256,6 +256,16 @@ def assignment_release(*, assignment_id: int) -> Assignment:
     return assignment
 
 
+def assignment_release_failed(*, assignment_id: int, error: Exception) -> None:
+    """The check itself could not run (the sandbox is down, say): a failed check, reported."""
+    logger.error("release check of assignment %s could not run: %s", assignment_id, error)
+    Assignment.objects.filter(pk=assignment_id, release_state=ReleaseState.CHECKING).update(
+        release_state=ReleaseState.FAILED, release_report={
+            "checked_at": timezone.now().isoformat(), "passed": False,
+            "problems": [gettext("The check could not run: %(error)s")
+                         % {"error": f"{type(error).__name__}: {error}"[:500]}]})
+
+
 # --- Submissions --------------------------------------------------------------------------
 
 

@@ -29,12 +29,19 @@ def submission_autograde_task(submission_id: int, force: bool = False) -> str:
     return grade.status
 
 
-@shared_task(acks_late=True, autoretry_for=INFRASTRUCTURE_ERRORS, retry_backoff=2,
+@shared_task(bind=True, acks_late=True, autoretry_for=INFRASTRUCTURE_ERRORS, retry_backoff=2,
              max_retries=5, soft_time_limit=1740, time_limit=1800)
-def assignment_release_task(assignment_id: int) -> str:
-    from grading.services import assignment_release
+def assignment_release_task(self, assignment_id: int) -> str:
+    from grading.services import assignment_release, assignment_release_failed
 
-    return assignment_release(assignment_id=assignment_id).release_state
+    try:
+        return assignment_release(assignment_id=assignment_id).release_state
+    except Exception as exc:
+        if not isinstance(exc, INFRASTRUCTURE_ERRORS) or self.request.retries >= \
+                self.max_retries:
+            # The last try: say so on the release page instead of "checking" for ever.
+            assignment_release_failed(assignment_id=assignment_id, error=exc)
+        raise
 
 
 @shared_task

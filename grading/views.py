@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from grading.hub import HubError, HubNotFound, HubUnavailable
@@ -46,6 +47,7 @@ from grading.models import Assignment, Submission
 from grading.notebooks import NotebookInvalid
 from grading.selectors import can_grade, learner_assignment, submission_visible_to
 from grading.services import SubmissionRefused, learner_run, submission_create
+from grading.uploads import SizeLimitedUpload
 
 logger = logging.getLogger(__name__)
 
@@ -73,21 +75,30 @@ def _answer(request, assignment, *, ok: bool, message: str, status: int = 200):
     return HttpResponseRedirect(_module_url(request, assignment))
 
 
+@csrf_exempt  # checked below, once the size-limited upload handler is in place
 @login_required
 @require_POST
 def submit(request: HttpRequest, key: str) -> HttpResponse:
+    limiter = SizeLimitedUpload(request, limit=settings.GRADING_MAX_NOTEBOOK_BYTES)
+    request.upload_handlers.insert(0, limiter)
+    return _submit_checked(request, key, limiter)
+
+
+@csrf_protect
+def _submit_checked(request: HttpRequest, key: str, limiter) -> HttpResponse:
     assignment = get_object_or_404(Assignment.objects.select_related("module"), key=key)
     form = SubmitForm(request.POST, request.FILES)
+    if limiter.exceeded or (form.is_valid()
+                            and form.cleaned_data["notebook"].size
+                            > settings.GRADING_MAX_NOTEBOOK_BYTES):
+        logger.info("user %s: refused an oversize notebook for %s", request.user.pk, key)
+        return _answer(request, assignment, ok=False, status=400, message=_(
+            "The notebook is larger than %(limit)s MB; clear large outputs and try again.")
+            % {"limit": settings.GRADING_MAX_NOTEBOOK_BYTES // (1024 * 1024)})
     if not form.is_valid():
         return _answer(request, assignment, ok=False, status=400,
                        message=_("Choose your notebook file (.ipynb) to submit."))
     upload = form.cleaned_data["notebook"]
-    if upload.size > settings.GRADING_MAX_NOTEBOOK_BYTES:
-        logger.info("user %s: refused oversize notebook (%s bytes) for %s", request.user.pk,
-                    upload.size, key)
-        return _answer(request, assignment, ok=False, status=400, message=_(
-            "The notebook is larger than %(limit)s MB; clear large outputs and try again.")
-            % {"limit": settings.GRADING_MAX_NOTEBOOK_BYTES // (1024 * 1024)})
     data = upload.read()
     try:
         outcome = submission_create(assignment=assignment, learner=request.user, data=data)

@@ -481,3 +481,17 @@ def test_messages_are_kept_in_every_language(released_assignment, enrolled_learn
     assert grade.status == "timed_out"
     assert set(grade.messages) == {"ko", "en"}
     assert grade.messages["ko"] != grade.messages["en"]
+
+
+def test_a_release_check_that_cannot_run_is_reported_not_left_checking(assignment):
+    from grading.services import assignment_release_failed
+    from grading.tasks import assignment_release_task
+
+    Assignment = type(assignment)
+    Assignment.objects.filter(pk=assignment.pk).update(release_state=ReleaseState.CHECKING)
+    assignment_release_failed(assignment_id=assignment.pk,
+                              error=RuntimeError("bubblewrap: permission denied"))
+    assignment.refresh_from_db()
+    assert assignment.release_state == ReleaseState.FAILED
+    assert "bubblewrap" in assignment.release_report["problems"][0]
+    assert assignment_release_task.max_retries == 5
