@@ -266,8 +266,11 @@ from traitlets.config.loader import PyFileConfigLoader
 from traitlets.utils.importstring import import_item
 
 config = PyFileConfigLoader(sys.argv[1]).load_config()
-# Instantiating the authenticator validates every value given to it.
+# Instantiating the authenticator validates every value given to it; the spawner class must
+# at least import (it is instantiated per user by the hub).
 import_item(config.JupyterHub.authenticator_class)(config=config)
+if "spawner_class" in config.JupyterHub:
+    import_item(config.JupyterHub.spawner_class)
 as_json = lambda o: sorted(o) if isinstance(o, (set, frozenset)) else repr(o)
 print(json.dumps(config, default=as_json))
 """
@@ -407,22 +410,31 @@ def test_hub_config_culls_idle_servers_when_the_culler_is_installed(tmp_path):
 
 
 def test_hub_config_for_docker_compose_spawns_containers_with_limits(tmp_path):
-    import importlib.util
+    env = {"LMS_OAUTH_CLIENT_ID": "hub", "LMS_OAUTH_CLIENT_SECRET": "s3cret",
+           "JUPYTERHUB_SPAWNER": "docker", "JUPYTERHUB_MEM_LIMIT": "1G",
+           "JUPYTERHUB_CPU_LIMIT": "0.5"}
 
-    env = {"JUPYTERHUB_DEMO_AUTH": "1", "JUPYTERHUB_SPAWNER": "docker",
-           "JUPYTERHUB_MEM_LIMIT": "1G", "JUPYTERHUB_CPU_LIMIT": "0.5"}
-
-    if importlib.util.find_spec("dockerspawner") is None:
-        result = _load_hub_config(JUPYTERHUB_DATA_DIR=str(tmp_path), **env)
-        assert result.returncode != 0
-        assert "needs the dockerspawner package" in result.stderr
-        return
     config = _hub_config(tmp_path, **env)
     assert config["JupyterHub"]["spawner_class"] == "dockerspawner.DockerSpawner"
     assert config["JupyterHub"]["hub_connect_url"] == "http://hub:8081"
     assert config["DockerSpawner"]["mem_limit"] == "1G"
     assert config["DockerSpawner"]["cpu_limit"] == 0.5
     assert list(config["DockerSpawner"]["volumes"]) == ["aimd-lab-{username}"]
+
+
+def test_hub_config_on_kubernetes_spawns_pods_with_limits(tmp_path):
+    config = _hub_config(tmp_path, LMS_OAUTH_CLIENT_ID="hub", LMS_OAUTH_CLIENT_SECRET="s3cret",
+                         JUPYTERHUB_SPAWNER="kubernetes", JUPYTERHUB_MEM_LIMIT="2G",
+                         JUPYTERHUB_CPU_LIMIT="1.5",
+                         JUPYTERHUB_SINGLEUSER_IMAGE="registry.example.kr/lab:1")
+
+    assert config["JupyterHub"]["spawner_class"] == "kubespawner.KubeSpawner"
+    assert config["KubeSpawner"]["image"] == "registry.example.kr/lab:1"
+    assert config["KubeSpawner"]["mem_limit"] == "2G"
+    assert config["KubeSpawner"]["cpu_limit"] == 1.5
+    assert config["JupyterHub"]["hub_bind_url"] == "http://0.0.0.0:8081"
+    assert config["JupyterHub"]["authenticator_class"] == (
+        "oauthenticator.generic.GenericOAuthenticator")
 
 
 def test_hub_config_rejects_an_unknown_spawner(tmp_path):
