@@ -20,16 +20,20 @@ install: $(VENV)/.installed
 demo: export DJANGO_DEBUG := 1
 demo: install
 	@mkdir -p var
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py demo_env var/demo.env
+	set -a && . var/demo.env && set +a && \
+	  $(BIN)/python manage.py migrate --noinput && \
+	  $(BIN)/python manage.py seed_demo && \
+	  $(BIN)/python manage.py hub_oauth_client
 	@echo
 	@echo "  Site:   http://localhost:8000/   (Korean; English at http://localhost:8000/en/)"
 	@echo "  Admin:  http://localhost:8000/admin/"
+	@echo "  Labs:   http://localhost:8001/   (JupyterHub; sign in through the site)"
 	@echo "  Health: http://localhost:8000/healthz"
 	@echo "  Emails (sign-up verification, password reset) are printed by the worker below."
 	@echo "  Press Ctrl-C to stop everything."
 	@echo
-	$(BIN)/honcho --procfile Procfile start
+	$(BIN)/honcho --procfile Procfile --env var/demo.env start
 
 # --- The whole test suite against this machine's PostgreSQL and Redis -----------------------
 test: install lint migrations-check
@@ -47,7 +51,7 @@ messages: install
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore '.venv/*'
 
 clean-demo:
-	rm -rf var/db.sqlite3* var/celery-broker.sqlite3* var/celerybeat-schedule* var/media
+	rm -rf var/db.sqlite3* var/celery-broker.sqlite3* var/celerybeat-schedule* var/media var/private var/hub
 
 # Regenerate the constraints file from the current venv (after changing dependencies).
 lock: install
