@@ -43,6 +43,9 @@ def released_notebook(source: NotebookNode, *, assignment_key: str) -> NotebookN
     for preprocessor in _preprocessors():
         notebook, resources = preprocessor.preprocess(notebook, resources)
     notebook.metadata.setdefault("aimd", {})["assignment"] = assignment_key
+    # Learners' labs open it with Python straight away (no "select a kernel" question).
+    notebook.metadata.setdefault("kernelspec", {"name": "python3", "language": "python",
+                                                "display_name": "Python 3 (ipykernel)"})
     return notebook
 
 
