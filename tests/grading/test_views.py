@@ -111,3 +111,37 @@ def test_the_released_notebook_is_for_enrolled_learners_only(client, released_as
     response = client.get(url)
     assert response.status_code == 200
     assert b"HIDDEN_MARKER_9" not in b"".join(response.streaming_content)
+
+
+# --- The lab buttons, with the hub replaced by stand-ins (the real hub: tests/hub/) ----------
+
+
+def test_a_lab_that_fails_to_start_is_explained(client, released_assignment, enrolled_learner,
+                                                 settings, monkeypatch):
+    from grading.hub import ServerState
+
+    settings.JUPYTERHUB_URL, settings.JUPYTERHUB_API_TOKEN = "http://hub.test", "t"
+    monkeypatch.setattr("grading.views.lab_start", lambda user: ServerState(
+        exists=True, ready=False, pending="spawn", url="/user/u1/"))
+    monkeypatch.setattr("grading.views.lab_progress", lambda user: (ServerState(
+        exists=False, ready=False, pending=None, url=None), {"failed": True}))
+    client.force_login(enrolled_learner)
+
+    started = client.post(reverse("grading:lab_open", args=["squares"]))
+    assert started.status_code == 302
+    assert "/lab/wait/" in started["Location"]
+    waited = client.get(started["Location"], HTTP_ACCEPT="application/json")
+    assert waited.status_code == 503
+    assert waited.json()["state"] == "failed"
+    assert waited.json()["message"]
+
+
+def test_without_a_hub_the_lab_buttons_are_not_shown(client, released_assignment,
+                                                     enrolled_learner, settings):
+    settings.JUPYTERHUB_URL = ""
+    client.force_login(enrolled_learner)
+    html = client.get(released_assignment.module.url).content.decode()
+    assert reverse("grading:lab_open", args=["squares"]) not in html
+    response = client.post(reverse("grading:lab_open", args=["squares"]),
+                           HTTP_ACCEPT="application/json")
+    assert response.status_code == 503

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from lms.accounts.services import hub_oauth_client_ensure
+from tests.browser.conftest import browser, page, shoot  # noqa: F401 - for the browser test
 from tests.grading.conftest import (  # noqa: F401 - the grading fixtures
     assignment,
     assignment_module,

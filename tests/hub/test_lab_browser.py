@@ -6,9 +6,6 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from tests.browser.conftest import ARTIFACTS, CHROMIUM  # noqa: F401 - the browser set-up
-from tests.browser.conftest import browser, page, shoot  # noqa: F401 - fixtures
-
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
