@@ -52,6 +52,8 @@ if os.environ.get("JUPYTERHUB_HUB_CONNECT_URL"):
 elif SPAWNER == "docker":
     c.JupyterHub.hub_connect_url = "http://hub:8081"
 c.JupyterHub.default_url = "/hub/home"
+# Our pages first (a refusal says why: not enrolled in a run in progress), then the hub's.
+c.JupyterHub.template_paths = [str(ROOT / "hub_config" / "templates")]
 
 # --- Proxy: the Python configurable-http-proxy, started by the hub ---------------------------
 # Found next to this Python so that `.venv/bin/jupyterhub` works without an activated venv.
@@ -68,6 +70,7 @@ if os.environ.get("CONFIGPROXY_AUTH_TOKEN"):
 # LMS_INTERNAL_URL (e.g. http://web:8000 inside docker compose), which defaults to the same.
 LMS_BASE_URL = os.environ.get("LMS_BASE_URL", "http://localhost:8000").rstrip("/")
 LMS_INTERNAL_URL = os.environ.get("LMS_INTERNAL_URL", LMS_BASE_URL).rstrip("/")
+c.JupyterHub.template_vars = {"lms_base_url": LMS_BASE_URL}
 
 if os.environ.get("LMS_OAUTH_CLIENT_ID"):
     if not os.environ.get("LMS_OAUTH_CLIENT_SECRET"):

@@ -177,3 +177,5 @@ def test_a_learner_not_enrolled_is_refused_by_the_hub(hub, live_server):
     response = browser.get(f"{hub.url}/hub/login")
     assert response.status_code == 403
     assert "/o/authorize" in " ".join(str(r.url) for r in response.history)
+    assert "수강 중인 학습자" in response.text
+    assert "Enrol in a run" in response.text
