@@ -136,6 +136,9 @@ if SPAWNER == "local":
     c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
     home = Path(os.environ.get("JUPYTERHUB_LOCAL_HOME", "var/hub/home/{username}"))
     c.SimpleLocalProcessSpawner.home_dir_template = str(home if home.is_absolute() else ROOT / home)
+    # Learners' labs: nbgrader's instructor tools (it is installed beside the site) and
+    # JupyterLab's news pop-up are off; grading happens on the site.
+    c.Spawner.environment["JUPYTER_CONFIG_PATH"] = str(ROOT / "hub_config" / "lab")
     singleuser = BIN / "jupyterhub-singleuser"
     if singleuser.exists():
         c.Spawner.cmd = [str(singleuser)]

@@ -337,6 +337,13 @@ def test_hub_config_demo_signs_in_anyone_and_runs_local_processes_on_loopback(tm
     assert config["JupyterHub"]["db_url"] == f"sqlite:///{tmp_path / 'jupyterhub.sqlite'}"
     home = config["SimpleLocalProcessSpawner"]["home_dir_template"]
     assert home == str(ROOT / "var" / "hub" / "home" / "{username}")
+    # Learners' labs without nbgrader's instructor tools (installed beside the site).
+    lab_config = Path(config["Spawner"]["environment"]["JUPYTER_CONFIG_PATH"])
+    page = json.loads((lab_config / "labconfig" / "page_config.json").read_text())
+    assert page["disabledExtensions"]["@jupyter/nbgrader"] is True
+    server = json.loads((lab_config / "jupyter_server_config.d" / "aimd-learner.json")
+                        .read_text())
+    assert not any(server["ServerApp"]["jpserver_extensions"].values())
 
 
 def test_hub_config_signs_in_with_the_lms(tmp_path):
