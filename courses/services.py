@@ -309,6 +309,10 @@ def module_complete(*, learner, module: ModulePage) -> ModuleProgress:
     if progress.completed_at is None:
         progress.completed_at = now
         progress.save(update_fields=["completed_at"])
+        from courses.signals import module_completed
+
+        transaction.on_commit(lambda: module_completed.send(
+            sender=ModuleProgress, learner=learner, module=module))
     return progress
 
 

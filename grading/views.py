@@ -333,3 +333,21 @@ def lab_submit_view(request: HttpRequest, key: str) -> HttpResponse:
                 "Your lab is not running. Open it, save your notebook, then submit."))
         return _lab_failure(request, assignment, exc, action="submit")
     return _receipt(request, assignment, outcome)
+
+
+# --- Certificates ---------------------------------------------------------------------------
+
+
+@require_GET
+def verify(request: HttpRequest, code: str) -> HttpResponse:
+    """Public: is this certificate genuine and valid? (No login; the holder's name is
+    masked unless they chose to show it.)"""
+    from grading.models import Certificate
+
+    certificate = Certificate.objects.filter(code=code).first()
+    # An unknown code is answered with a page that says so (a 404 here would be turned
+    # into a redirect to /ko/... by the language middleware).
+    response = render(request, "grading/verify.html", {"certificate": certificate})
+    response["Cache-Control"] = "no-store"  # a revocation shows at once
+    response["X-Robots-Tag"] = "noindex"
+    return response
