@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     # Our apps first so that their templates override the libraries'.
     "lms.accounts",
     "lms.core",
+    "lms.reports",
     "courses",
     "grading",
     # Wagtail
@@ -282,6 +283,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("GRADING_SWEEP_EVERY_SECONDS", default=60.0),
     },
 }
+
+# --- Ministry reporting ---------------------------------------------------------------------
+# Counts from 1 to this minus one are shown as "<N" (and a second cell is hidden with them
+# where a total would give them away).
+REPORTS_SUPPRESSION_THRESHOLD = env.int("REPORTS_SUPPRESSION_THRESHOLD", default=5)
 
 # --- Grading --------------------------------------------------------------------------------
 # The sandbox backend ("local": bubblewrap + rlimits; "docker"; "kubernetes") and its limits.

@@ -33,6 +33,7 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("allauth.urls")),
     path("learning/", include("courses.urls")),
     path("grading/", include("grading.urls")),
+    path("reports/", include("lms.reports.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )
