@@ -426,6 +426,7 @@ class Certificate(models.Model):
         verbose_name = _("certificate")
         verbose_name_plural = _("certificates")
         ordering = ["-issued_at"]
+        permissions = [("revoke_certificate", "Can revoke certificate")]
         constraints = [
             models.CheckConstraint(condition=models.Q(revoked_at__isnull=True)
                                    | ~models.Q(revoked_reason=""),

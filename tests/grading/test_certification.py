@@ -180,3 +180,26 @@ def test_my_learning_shows_the_certificate(client, released_assignment, enrolled
     html = client.get(reverse("courses:dashboard")).content.decode()
     assert certificate.serial in html
     assert reverse("certificate_verify", args=[certificate.code]) in html
+
+
+@pytest.mark.django_db
+def test_programme_staff_revoke_from_the_admin_and_others_cannot(
+        client, released_assignment, enrolled_learner, modules, run, programme_staff,
+        instructor):
+    from tests.courses.conftest import admin_login
+
+    _read_everything(enrolled_learner, modules)
+    _pass(released_assignment, enrolled_learner)
+    certificate = certificate_issue_if_complete(enrolment=_enrolment(enrolled_learner, run))
+    url = reverse("wagtailsnippets_grading_certificate:revoke", args=[certificate.pk])
+
+    admin_login(client, instructor)
+    assert client.post(url, {"reason": "x"}).status_code == 403
+    admin_login(client, programme_staff)
+    assert certificate.serial in client.get(
+        reverse("wagtailsnippets_grading_certificate:list")).content.decode()
+    assert client.post(url, {"reason": ""}).status_code == 200  # the reason is required
+    assert client.post(url, {"reason": "부정행위 확인"}).status_code == 302
+    certificate.refresh_from_db()
+    assert certificate.revoked_by == programme_staff
+    assert certificate.revoked_reason == "부정행위 확인"
