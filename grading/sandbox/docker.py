@@ -28,9 +28,7 @@ same on the host, e.g. a shared ``TMPDIR`` mounted at the same place in both.
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import uuid
@@ -120,11 +118,5 @@ class DockerSandbox(PipeSandbox):
             )
         except (OSError, subprocess.TimeoutExpired):
             pass  # best effort: ``--rm`` and the client's end below still apply
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.process.wait(timeout=10)
-        self._close_pipes()
+        self._end_process()
         self._tmp.cleanup()

@@ -32,9 +32,7 @@ The image must contain the project's grading environment (see ``docker.py``).
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -271,11 +269,5 @@ class KubernetesSandbox(PipeSandbox):
         self._kubectl("delete", "job", self.name, "--wait=false", "--ignore-not-found",
                       "--cascade=background", timeout=30)  # best effort; the TTL is a backstop
         if self.process is not None:
-            if self.process.poll() is None:
-                try:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            self.process.wait(timeout=10)
-            self._close_pipes()
+            self._end_process()
         self._tmp.cleanup()

@@ -137,6 +137,17 @@ class PipeSandbox:
             except OSError:
                 pass
 
+    def _end_process(self) -> None:
+        """Kill the client process's whole group (the runner, or the docker/kubectl client
+        carrying it), wait for it and close its pipes."""
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait(timeout=10)
+        self._close_pipes()
+
 
 class LocalSandbox(PipeSandbox):
     """One runner in one fresh sandbox with its own work directory; used for one
@@ -160,17 +171,7 @@ class LocalSandbox(PipeSandbox):
             raise SandboxUnavailable(f"the sandbox could not be started: {exc}") from exc
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.process.wait(timeout=10)
-        for stream in (self.process.stdin, self.process.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        self._end_process()
         self._tmp.cleanup()
 
 
