@@ -65,6 +65,25 @@ def _wait_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 60
     raise AssertionError(f"the hub did not come up:\n{log.read_text()[-3000:]}")
 
 
+def _stop_all_servers(url: str, token: str) -> None:
+    """Learners' servers run in their own sessions: stop them through the hub's API before
+    the hub goes, so that no JupyterLab outlives the test."""
+    headers = {"Authorization": f"token {token}"}
+    try:
+        users = httpx.get(f"{url}/hub/api/users", headers=headers, timeout=10).json()
+        for user in users:
+            if user.get("servers"):
+                httpx.delete(f"{url}/hub/api/users/{user['name']}/server", headers=headers,
+                             timeout=30)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(
+                u.get("servers") for u in httpx.get(f"{url}/hub/api/users", headers=headers,
+                                                    timeout=10).json()):
+            time.sleep(0.3)
+    except (httpx.HTTPError, ValueError):
+        pass  # the hub is already gone: nothing to ask
+
+
 @pytest.fixture
 def hub(live_server, settings, tmp_path):
     """The hub, the site's settings pointing at it, and its OAuth client registered."""
@@ -105,6 +124,7 @@ def hub(live_server, settings, tmp_path):
         settings.JUPYTERHUB_API_TOKEN = token
         yield Hub(url=url, token=token, process=process, log=log)
     finally:
+        _stop_all_servers(url, token)
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
             try:
