@@ -41,6 +41,7 @@ from courses.models.runs import ACTIVE_STATUSES
 from grading.models import Assignment, Certificate, Extension, Submission
 from grading.notebooks import NotebookInvalid
 from grading.selectors import (
+    assignment_course,
     can_grade,
     can_grade_course,
     counted_grade,
@@ -436,8 +437,8 @@ class SubmissionView(GraderView):
         self.submission = get_object_or_404(
             Submission.objects.select_related("assignment__module", "learner", "run"),
             pk=self.kwargs["pk"])
-        module = self.submission.assignment.module
-        return CoursePage.objects.get(path=module.path[: -ModulePage.steplen])
+        self.course = assignment_course(self.submission.assignment)
+        return self.course
 
     def get_page_subtitle(self):
         return str(self.submission)
@@ -445,9 +446,8 @@ class SubmissionView(GraderView):
     def own_breadcrumbs(self):
         items = []
         if self.submission.run_id:
-            course = self.course_for_request()
             items.append({"url": reverse("grading_admin:learner", args=[
-                course.pk, self.submission.run_id, self.submission.learner_id]),
+                self.course.pk, self.submission.run_id, self.submission.learner_id]),
                 "label": str(self.submission.learner)})
         return [*items, {"url": "", "label": _("Attempt %(n)s") % {
             "n": self.submission.attempt}}]

@@ -77,7 +77,8 @@ def assignments_by_key(keys: list[str]) -> dict[str, Assignment]:
 # --- Who may grade --------------------------------------------------------------------------
 
 
-def _course_of(assignment: Assignment) -> Page:
+def assignment_course(assignment: Assignment) -> Page:
+    """The course page whose module holds the assignment."""
     module = assignment.module
     return Page.objects.get(path=module.path[: len(module.path) - Page.steplen])
 
@@ -101,7 +102,7 @@ def can_grade_course(*, user, course: Page) -> bool:
 
 
 def can_grade(*, user, assignment: Assignment) -> bool:
-    return can_grade_course(user=user, course=_course_of(assignment))
+    return can_grade_course(user=user, course=assignment_course(assignment))
 
 
 def course_assignments(*, course: Page) -> list[Assignment]:

@@ -53,9 +53,10 @@ from grading.notebooks import (
     source_validate,
 )
 from grading.release import assignment_key_of, released_notebook
-from grading.sandbox.local import Limits, SandboxUnavailable
+from grading.sandbox.local import SandboxUnavailable
 from grading.signals import grade_changed
-from grading.storage import content_store, private_storage, sha256
+from grading.storage import content_store, sha256
+from grading.workers import sandbox_limits, sandbox_pool
 
 logger = logging.getLogger(__name__)
 
@@ -102,9 +103,13 @@ def data_file_add(*, assignment: Assignment, name: str, data: bytes) -> Assignme
     return data_file
 
 
+def _files_digest(files) -> str:
+    return hashlib.sha256("".join(f"{f.name}:{f.sha256};" for f in files).encode()).hexdigest()
+
+
 def _data_digest(assignment: Assignment) -> str:
-    return hashlib.sha256("".join(f"{f.name}:{f.sha256};" for f in assignment.data_files
-                                  .order_by("name")).encode()).hexdigest()
+    """One hash for the assignment's data files (names and contents)."""
+    return _files_digest(assignment.data_files.order_by("name"))
 
 
 def _data_dir(assignment: Assignment) -> Path | None:
@@ -112,11 +117,10 @@ def _data_dir(assignment: Assignment) -> Path | None:
     files = list(assignment.data_files.order_by("name"))
     if not files:
         return None
-    digest = hashlib.sha256("".join(f"{f.name}:{f.sha256};" for f in files).encode())
-    target = Path(tempfile.gettempdir()) / "aimd-grading-data" / digest.hexdigest()[:32]
+    target = Path(tempfile.gettempdir()) / "aimd-grading-data" / _files_digest(files)[:32]
     if not target.is_dir():
-        staging = Path(tempfile.mkdtemp(prefix="data-", dir=target.parent.mkdir(
-            parents=True, exist_ok=True) or target.parent))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix="data-", dir=target.parent))
         for data_file in files:
             with data_file.file.open("rb") as stream, open(staging / data_file.name, "wb") as out:
                 shutil.copyfileobj(stream, out)
@@ -130,13 +134,6 @@ def _data_dir(assignment: Assignment) -> Path | None:
 # --- Grading ------------------------------------------------------------------------------
 
 
-def _limits() -> Limits:
-    return Limits(cpu_seconds=settings.GRADING_CPU_SECONDS,
-                  memory_bytes=settings.GRADING_MEMORY_BYTES,
-                  file_bytes=settings.GRADING_FILE_BYTES,
-                  open_files=settings.GRADING_OPEN_FILES)
-
-
 def _sandbox_factory():
     """Sandboxes of the configured backend other than local (which the pool serves)."""
     backend = settings.GRADING_SANDBOX_BACKEND
@@ -147,21 +144,19 @@ def _sandbox_factory():
     options = {"docker": {"image": settings.GRADING_SANDBOX_IMAGE},
                "kubernetes": {"image": settings.GRADING_SANDBOX_IMAGE,
                               "namespace": settings.GRADING_KUBERNETES_NAMESPACE}}
-    return functools.partial(create_sandbox, backend, limits=_limits(),
+    return functools.partial(create_sandbox, backend, limits=sandbox_limits(),
                              **options.get(backend, {}))
 
 
 def grade_bytes(*, assignment: Assignment, source: bytes, submission: bytes) -> GradeResult:
     """Grade through the worker's sandbox pool (see ``grading.workers``) or backend."""
-    from grading.workers import sandbox_pool
-
     return notebook_grade(source=source, submission=submission,
                           sandbox_factory=_sandbox_factory(),
                           data_dir=_data_dir(assignment),
                           timeout=float(assignment.time_limit_seconds),
                           cell_timeout=min(settings.GRADING_CELL_TIMEOUT,
                                            float(assignment.time_limit_seconds)),
-                          max_bytes=settings.GRADING_MAX_NOTEBOOK_BYTES, limits=_limits(),
+                          max_bytes=settings.GRADING_MAX_NOTEBOOK_BYTES, limits=sandbox_limits(),
                           pool=sandbox_pool())
 
 
@@ -695,7 +690,3 @@ def extension_grant(*, assignment: Assignment, learner, due_at, reason: str,
                                                     grade=grade))
     return extension
 
-
-def private_file_bytes(name: str) -> bytes:
-    with private_storage().open(name, "rb") as stream:
-        return stream.read()

@@ -25,7 +25,8 @@ _pool: SandboxPool | None = None
 _pool_pid: int | None = None
 
 
-def _limits() -> Limits:
+def sandbox_limits() -> Limits:
+    """The sandbox limits from the settings (every backend, pooled or not)."""
     return Limits(cpu_seconds=settings.GRADING_CPU_SECONDS,
                   memory_bytes=settings.GRADING_MEMORY_BYTES,
                   file_bytes=settings.GRADING_FILE_BYTES,
@@ -39,7 +40,7 @@ def sandbox_pool() -> SandboxPool | None:
         return None
     with _lock:
         if _pool is None or _pool_pid != os.getpid():
-            _pool = SandboxPool(size=settings.GRADING_POOL_SIZE, limits=_limits(),
+            _pool = SandboxPool(size=settings.GRADING_POOL_SIZE, limits=sandbox_limits(),
                                 preload=tuple(settings.GRADING_PRELOAD))
             _pool_pid = os.getpid()
             logger.info("sandbox pool of %d started in process %d", settings.GRADING_POOL_SIZE,

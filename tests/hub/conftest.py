@@ -17,19 +17,21 @@ import httpx
 import pytest
 
 from lms.accounts.services import hub_oauth_client_ensure
-from tests.browser.conftest import browser, page, shoot  # noqa: F401 - for the browser test
-from tests.grading.conftest import (  # noqa: F401 - the grading fixtures
+from tests.browser.conftest import (  # noqa: F401 - browser and grading fixtures
     assignment,
     assignment_module,
+    browser,
     catalogue,
     course,
     enrolled_learner,
     instructor,
     learner,
     locales,
+    page,
     programme,
     released_assignment,
     run,
+    shoot,
     source_bytes,
 )
 
