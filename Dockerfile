@@ -9,8 +9,9 @@ FROM python:3.11-slim-bookworm
 
 # bubblewrap: the grading sandbox (learner code runs in its own namespaces, never in the
 # worker itself). tini: PID 1 that forwards signals and reaps the kernels' children.
+# fonts-nanum: Hangul TrueType fonts, embedded in the certificate PDFs.
 RUN apt-get update \
-    && apt-get install --yes --no-install-recommends bubblewrap tini \
+    && apt-get install --yes --no-install-recommends bubblewrap tini fonts-nanum \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --gid 1000 app \

@@ -155,3 +155,22 @@ def certificate_revoke(*, certificate: Certificate, reason: str, actor) -> Certi
         logger.warning("certificate %s revoked by user %s: %s", certificate.serial,
                        getattr(actor, "pk", None), reason)
     return certificate
+
+
+class NotTheHolder(Exception):
+    """Only the holder of a certificate may decide how their name is shown."""
+
+
+def certificate_name_visibility_set(*, certificate: Certificate, learner,
+                                    show: bool) -> Certificate:
+    """Record the holder's choice: the public verification page shows their full name
+    (``show``) or the masked one (the default). Nobody but the holder may change it."""
+    changed = Certificate.objects.filter(pk=certificate.pk,
+                                         enrolment__learner_id=learner.pk).update(show_name=show)
+    if not changed:
+        raise NotTheHolder(_("Only the holder of a certificate can change how their name "
+                             "is shown."))
+    certificate.show_name = show
+    logger.info("certificate %s: holder %s chose to %s their name", certificate.serial,
+                learner.pk, "show" if show else "mask")
+    return certificate
