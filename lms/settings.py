@@ -5,6 +5,7 @@ Every value a deployment changes comes from an environment variable (listed with
 embedded Celery broker under `var/`. Production refuses to start without a secret key.
 """
 
+import hashlib
 from pathlib import Path
 
 import environ
@@ -73,6 +74,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # The reports API (/api/) and its OpenAPI schema.
+    "rest_framework",
+    "drf_spectacular",
 ]
 
 MIDDLEWARE = [
@@ -284,10 +288,53 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Certificates ---------------------------------------------------------------------------
+# TrueType fonts with Hangul glyphs for the certificate PDF (subset and embedded in each file).
+# The defaults are Debian's fonts-nanum, installed in the image and in CI.
+CERTIFICATE_FONT_FILES = {
+    "regular": env.str("LMS_CERTIFICATE_FONT_REGULAR",
+                       default="/usr/share/fonts/truetype/nanum/NanumGothic.ttf"),
+    "bold": env.str("LMS_CERTIFICATE_FONT_BOLD",
+                    default="/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf"),
+}
+
 # --- Ministry reporting ---------------------------------------------------------------------
 # Counts from 1 to this minus one are shown as "<N" (and a second cell is hidden with them
 # where a total would give them away).
 REPORTS_SUPPRESSION_THRESHOLD = env.int("REPORTS_SUPPRESSION_THRESHOLD", default=5)
+# The key of the learner pseudonyms in the enrolment-level export (manage.py export_enrolments):
+# the same key gives the same pseudonyms in every export. Without it, one derived from the
+# secret key (so rotating DJANGO_SECRET_KEY then changes every pseudonym).
+REPORTS_PSEUDONYM_KEY = env.str("REPORTS_PSEUDONYM_KEY", default="") or hashlib.sha256(
+    f"aimd-reports-pseudonym:{SECRET_KEY}".encode()).hexdigest()
+
+# The reports API for ministry systems: bearer tokens (manage.py api_token), JSON only, a
+# request budget per token. The reports views name their permission class themselves
+# (lms.reports.api_auth.MaySeeReports): as a default it would also shut out of the Wagtail
+# admin's own page API everyone who is not ministry or programme staff.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["lms.reports.api_auth.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["lms.reports.api_auth.MaySeeReports"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_RATES": {
+        "reports_api": env.str("REPORTS_API_RATE", default="120/minute")},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "AIMD LMS reports API",
+    "DESCRIPTION": "Read-only aggregates of the industrial-AI micro-degree programme for "
+                   "ministry systems: certified people against yearly targets, breakdowns and "
+                   "run funnels. Counts only; small counts are suppressed.",
+    "VERSION": "1.0.0",
+    # The schema itself is public: it describes the endpoints and holds no data.
+    "SERVE_PUBLIC": True,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "PREPROCESSING_HOOKS": ["lms.reports.api.schema_reports_only"],
+}
 
 # --- Grading --------------------------------------------------------------------------------
 # The sandbox backend ("local": bubblewrap + rlimits; "docker"; "kubernetes") and its limits.
@@ -316,6 +363,19 @@ GRADING_STUCK_AFTER_SECONDS = env.int("GRADING_STUCK_AFTER_SECONDS", default=300
 # A queued submission whose message was sent this long ago is sent again (a lost message).
 GRADING_QUEUED_RESEND_SECONDS = env.int("GRADING_QUEUED_RESEND_SECONDS", default=1800)
 GRADING_MAX_ENQUEUES = env.int("GRADING_MAX_ENQUEUES", default=5)
+
+# --- Open Badges credentials ---------------------------------------------------------------
+# The Ed25519 key that signs the certificates' Open Badges 3.0 credentials and status lists:
+# CREDENTIALS_SIGNING_KEY (PEM, or a Multikey secretKeyMultibase "z3u2...") or
+# CREDENTIALS_SIGNING_KEY_FILE. In development one is made once under var/; in production,
+# without a key, credentials are not offered.
+CREDENTIALS_SIGNING_KEY = env.str("CREDENTIALS_SIGNING_KEY", default="", multiline=True)
+CREDENTIALS_SIGNING_KEY_FILE = env.str("CREDENTIALS_SIGNING_KEY_FILE", default="")
+# publicKeyMultibase (z6Mk...) of earlier signing keys, still published so that the
+# credentials they signed keep verifying after a key rotation.
+CREDENTIALS_RETIRED_PUBLIC_KEYS = env.list("CREDENTIALS_RETIRED_PUBLIC_KEYS", default=[])
+# Days a credential is valid after the certificate's issue (validUntil); 0: no expiry.
+CREDENTIALS_VALIDITY_DAYS = env.int("CREDENTIALS_VALIDITY_DAYS", default=0)
 
 # --- OpenID Connect provider (for JupyterHub) ------------------------------------------------
 # The key that signs ID tokens: LMS_OIDC_PRIVATE_KEY (PEM) or LMS_OIDC_PRIVATE_KEY_FILE. In

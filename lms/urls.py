@@ -17,12 +17,16 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     # Public certificate verification (the QR code's address): no language prefix.
     path("verify/<str:code>/", grading_views.verify, name="certificate_verify"),
+    # Open Badges credentials: issuer, keys, status lists, the holder's download.
+    path("credentials/", include("grading.credentials.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     # OAuth2 / OpenID Connect provider: JupyterHub signs learners in here.
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("documents/", include(wagtaildocs_urls)),
+    # The read-only reports API for ministry systems; its OpenAPI schema at /api/schema/.
+    path("api/", include("lms.reports.api_urls")),
 ]
 
 if settings.DEBUG:

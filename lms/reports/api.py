@@ -1,0 +1,201 @@
+"""The read-only reports API for ministry systems (under /api/, token in the header).
+
+Only aggregates leave: counts, targets, rates, run ids and programme keys (neither is a
+person). A suppressed count is ``{"value": null, "suppressed": true}``; labels and titles are
+in the language of ``Accept-Language`` (Korean by default), keys are stable. The OpenAPI
+schema at /api/schema/ is public: it describes the endpoints and holds no data.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from lms.reports.api_auth import ApiTokenAuthentication, ApiTokenRateThrottle, MaySeeReports
+from lms.reports.exports import ReportFilterError, report_filters_parse
+from lms.reports.models import YearlyTarget
+from lms.reports.selectors import Cell, YearReport, year_report, years_overview
+
+
+def _percent(share: float | None) -> float | None:
+    return None if share is None else round(100 * share, 1)
+
+
+def _count(cell: Cell) -> dict:
+    return {"value": cell.value, "suppressed": cell.value is None}
+
+
+# --- Serializers (they also write the schema) ------------------------------------------------
+class CountSerializer(serializers.Serializer):
+    value = serializers.IntegerField(allow_null=True,
+                                     help_text="The count; null when suppressed.")
+    suppressed = serializers.BooleanField(
+        help_text="True when the count is between 1 and the threshold minus one, or hidden "
+                  "so that a total cannot give such a count back.")
+
+
+class YearBarSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    target = serializers.IntegerField(allow_null=True, help_text="Null: no target set.")
+    certified = serializers.IntegerField(help_text="Certificates not revoked (exact).")
+    progress_percent = serializers.FloatField(allow_null=True,
+                                              help_text="Certified as a percentage of the "
+                                                        "target (may pass 100).")
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = YearlyTarget
+        fields = ["year", "target", "note"]
+
+
+class BreakdownRowSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The category's stable key.")
+    label = serializers.CharField()
+    enrolled = CountSerializer()
+    certified = CountSerializer()
+
+
+class BreakdownTotalSerializer(serializers.Serializer):
+    enrolled = CountSerializer()
+    certified = CountSerializer()
+
+
+class BreakdownSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="participant_status, ai_major, gender, age_band, "
+                                          "region, programme or run.")
+    title = serializers.CharField()
+    rows = BreakdownRowSerializer(many=True)
+    total = BreakdownTotalSerializer(help_text="Over learners who consented.")
+
+
+class FunnelSerializer(serializers.Serializer):
+    run_id = serializers.IntegerField()
+    run_number = serializers.IntegerField()
+    programme_key = serializers.CharField()
+    label = serializers.CharField()
+    capacity = serializers.IntegerField()
+    applicants = CountSerializer()
+    enrolled = CountSerializer()
+    completed = CountSerializer()
+    completion_rate_percent = serializers.FloatField(allow_null=True)
+
+
+class YearReportSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    programme = serializers.CharField(allow_null=True, help_text="The programme filter.")
+    run = serializers.IntegerField(allow_null=True, help_text="The run filter.")
+    suppression_threshold = serializers.IntegerField()
+    target = serializers.IntegerField(allow_null=True)
+    certified = serializers.IntegerField(help_text="Certificates not revoked (exact).")
+    progress_percent = serializers.FloatField(allow_null=True)
+    enrolled = CountSerializer(help_text="Consenting learners admitted to the year's runs.")
+    completed = CountSerializer()
+    dropped = CountSerializer()
+    completion_rate_percent = serializers.FloatField(allow_null=True)
+    breakdowns = BreakdownSerializer(many=True)
+    funnels = FunnelSerializer(many=True)
+
+
+def year_report_document(report: YearReport, *, programme_key: str | None,
+                         run_id: int | None) -> dict:
+    """The year's report as the plain structure YearReportSerializer describes."""
+    return {
+        "year": report.year, "programme": programme_key, "run": run_id,
+        "suppression_threshold": settings.REPORTS_SUPPRESSION_THRESHOLD,
+        "target": report.target, "certified": report.certified,
+        "progress_percent": _percent(report.progress),
+        "enrolled": _count(report.enrolled), "completed": _count(report.completed),
+        "dropped": _count(report.dropped),
+        "completion_rate_percent": _percent(report.completion_rate),
+        "breakdowns": [{
+            "key": b.key, "title": b.title,
+            "rows": [{"key": e.key, "label": e.label, "enrolled": _count(e),
+                      "certified": _count(c)} for e, c in b.rows],
+            "total": {"enrolled": _count(b.total[0]), "certified": _count(b.total[1])},
+        } for b in report.breakdowns],
+        "funnels": [{
+            "run_id": f.run.pk, "run_number": f.run.number,
+            "programme_key": str(f.run.programme.translation_key), "label": str(f.run),
+            "capacity": f.capacity, "applicants": _count(f.cells["applicants"]),
+            "enrolled": _count(f.cells["enrolled"]), "completed": _count(f.cells["completed"]),
+            "completion_rate_percent": _percent(f.completion_rate),
+        } for f in report.funnels],
+    }
+
+
+# --- Views -----------------------------------------------------------------------------------
+UNAUTHORISED = OpenApiResponse(description="No token, or an unknown, revoked or expired one "
+                                           "(with a WWW-Authenticate header).")
+FORBIDDEN = OpenApiResponse(description="The token's owner may not see reports.")
+COMMON = {401: UNAUTHORISED, 403: FORBIDDEN}
+
+
+class ReportsAPIView(APIView):
+    """Read-only, token-only (no session: no CSRF questions), JSON only."""
+
+    authentication_classes = [ApiTokenAuthentication]
+    permission_classes = [MaySeeReports]
+    throttle_classes = [ApiTokenRateThrottle]
+    renderer_classes = [JSONRenderer]
+    http_method_names = ["get", "head", "options"]
+
+
+class YearsView(ReportsAPIView):
+    """Every year with a target or a run: its target and its certified people."""
+
+    @extend_schema(operation_id="years_list", summary="Certified against target, every year",
+                   responses={200: YearBarSerializer(many=True), **COMMON}, tags=["reports"])
+    def get(self, request):
+        bars = [{"year": b.year, "target": b.target, "certified": b.certified,
+                 "progress_percent": _percent(b.certified / b.target if b.target else None)}
+                for b in years_overview()]
+        return Response(YearBarSerializer(bars, many=True).data)
+
+
+class YearDetailView(ReportsAPIView):
+    """One year as the dashboard shows it: certified against target, enrolment figures of
+    consenting learners, breakdowns and the funnel of each run. Filter by programme or run."""
+
+    @extend_schema(
+        operation_id="years_retrieve",
+        summary="One year: summary, breakdowns and run funnels",
+        parameters=[
+            OpenApiParameter("programme", str, description="A programme key (UUID)."),
+            OpenApiParameter("run", int, description="A run id (from `funnels[].run_id`)."),
+        ],
+        responses={200: YearReportSerializer,
+                   400: OpenApiResponse(description="A bad year or filter."), **COMMON},
+        tags=["reports"])
+    def get(self, request, year: int):
+        try:
+            filters = report_filters_parse(year=year,
+                                           programme=request.query_params.get("programme"),
+                                           run=request.query_params.get("run"))
+        except ReportFilterError as error:
+            raise ValidationError({"detail": str(error)}) from None
+        report = year_report(year=filters.year, programme_key=filters.programme_key,
+                             run_id=filters.run_id)
+        document = year_report_document(report, programme_key=filters.programme_key,
+                                        run_id=filters.run_id)
+        return Response(YearReportSerializer(document).data)
+
+
+class TargetsView(ReportsAPIView):
+    """The yearly targets of certified people (100 in 2023, then 400 a year)."""
+
+    @extend_schema(operation_id="targets_list", summary="The yearly targets",
+                   responses={200: TargetSerializer(many=True), **COMMON}, tags=["reports"])
+    def get(self, request):
+        return Response(TargetSerializer(YearlyTarget.objects.order_by("year"), many=True).data)
+
+
+def schema_reports_only(endpoints, **kwargs):
+    """drf-spectacular preprocessing hook: the schema describes /api/ only (not the Wagtail
+    admin's internal API, which also runs on Django REST framework)."""
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/")]
