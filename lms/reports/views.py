@@ -1,25 +1,43 @@
-"""The ministry dashboard: ministry officers and programme staff only (403 for others)."""
+"""The ministry dashboard and its downloads (CSV, XLSX): ministry officers and programme
+staff only (403 for others)."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils.http import content_disposition_header, urlencode
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from courses.models import ProgrammePage, ProgrammeRun
+from lms.reports.exports import (
+    ReportFilterError,
+    ReportFilters,
+    csv_lines,
+    export_filename,
+    report_filters_parse,
+    report_tables,
+    tables_select,
+    xlsx_temporary_file,
+)
 from lms.reports.selectors import user_may_see_reports, year_report, years_overview
 
 CHART_WIDTH, CHART_HEIGHT, BAR = 640, 220, 18
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
+def _filters(request: HttpRequest) -> ReportFilters:
+    return report_filters_parse(year=request.GET.get("year"),
+                                programme=request.GET.get("programme"),
+                                run=request.GET.get("run"))
 
 
 def _chart(bars) -> dict:
@@ -47,9 +65,11 @@ def _chart(bars) -> dict:
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not user_may_see_reports(user=request.user):
         raise PermissionDenied
-    year = _int(request.GET.get("year")) or timezone.localdate().year
-    programme_key = request.GET.get("programme") or None
-    run_id = _int(request.GET.get("run"))
+    try:
+        filters = _filters(request)
+    except ReportFilterError as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+    year, programme_key, run_id = filters.year, filters.programme_key, filters.run_id
     report = year_report(year=year, programme_key=programme_key, run_id=run_id)
     bars = years_overview()
     programmes = ProgrammePage.objects.filter(locale__language_code="ko").live() \
@@ -59,4 +79,43 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "report": report, "chart": _chart(bars), "bars": bars,
         "years": sorted({b.year for b in bars} | {year}), "year": year,
         "programmes": programmes, "programme_key": programme_key or "", "runs": runs,
-        "run_id": run_id})
+        "run_id": run_id, "export_query": urlencode(
+            {"year": year, "programme": programme_key or "", "run": run_id or ""})})
+
+
+def _export(request: HttpRequest, *, extension: str) -> HttpResponse:
+    """The dashboard's tables (all, or ``?table=<key>``) for the dashboard's filters. The
+    tables are computed before the response starts, so that bad input and database errors
+    are answered properly rather than in the middle of a download."""
+    if not user_may_see_reports(user=request.user):
+        raise PermissionDenied
+    table = request.GET.get("table") or "all"
+    try:
+        filters = _filters(request)
+        tables = tables_select(report_tables(year=filters.year,
+                                             programme_key=filters.programme_key,
+                                             run_id=filters.run_id), key=table)
+    except ReportFilterError as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+    filename = export_filename(filters=filters, extension=extension, table=table)
+    if extension == "csv":
+        response = StreamingHttpResponse(csv_lines(tables),
+                                         content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+        return response
+    return FileResponse(xlsx_temporary_file(tables), as_attachment=True, filename=filename,
+                        content_type=XLSX_TYPE)
+
+
+@never_cache
+@login_required
+@require_GET
+def export_csv(request: HttpRequest) -> HttpResponse:
+    return _export(request, extension="csv")
+
+
+@never_cache
+@login_required
+@require_GET
+def export_xlsx(request: HttpRequest) -> HttpResponse:
+    return _export(request, extension="xlsx")
