@@ -24,6 +24,7 @@ from tests.grading.conftest import (  # noqa: F401 - the grading fixtures, for b
     run,
     source_bytes,
 )
+from tests.reports.conftest import ministry_officer  # noqa: F401 - the ministry's officer
 
 CHROMIUM = os.environ.get("LMS_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
