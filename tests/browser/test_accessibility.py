@@ -180,19 +180,31 @@ def _report(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize(("screen", "language"),
-                         [(screen, language) for screen in PAGES for language in LANGUAGES])
-def test_no_serious_or_critical_accessibility_violations(page, shoot, live_server, screen,
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_serious_or_critical_accessibility_violations(browser, live_server, shoot, subtests,
                                                          language):
-    target = _target(_world(), screen, language)
+    # The demo is seeded once per language (about 20 s); each page gets a fresh browser
+    # context (its own cookies: its own user) and is reported as a subtest of its own.
+    world = _world()
+    for screen in PAGES:
+        with subtests.test(page=screen):
+            target = _target(world, screen, language)
+            context = browser.new_context(base_url=live_server.url, locale="ko-KR",
+                                          timezone_id="Asia/Seoul",
+                                          viewport={"width": 1280, "height": 900})
+            context.set_default_timeout(15_000)
+            try:
+                page = context.new_page()
+                _open(page, live_server, target, language)
+                shoot(page, screen)
+                violations = [v for v in _axe(page) if v["impact"] in BLOCKING]
 
-    _open(page, live_server, target, language)
-    shoot(page, screen)
-    violations = [v for v in _axe(page) if v["impact"] in BLOCKING]
-
-    assert urlsplit(page.url).path == urlsplit(target.path).path  # not redirected elsewhere
-    assert page.locator(target.shows).count() >= 1, f"{target.shows} is not on {target.path}"
-    assert page.locator("html").get_attribute("lang") == language
-    assert not violations, (
-        f"{len(violations)} serious or critical accessibility violation(s) on "
-        f"{target.path} ({language}):\n{_report(violations)}")
+                assert urlsplit(page.url).path == urlsplit(target.path).path  # no redirect
+                assert page.locator(target.shows).count() >= 1, \
+                    f"{target.shows} is not on {target.path}"
+                assert page.locator("html").get_attribute("lang") == language
+                assert not violations, (
+                    f"{len(violations)} serious or critical accessibility violation(s) on "
+                    f"{target.path} ({language}):\n{_report(violations)}")
+            finally:
+                context.close()
