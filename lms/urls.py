@@ -6,12 +6,23 @@ from django.conf.urls.i18n import i18n_patterns
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from oauth2_provider import urls as oauth2_urls
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from grading import views as grading_views
 from lms.core import views as core_views
+
+# The provider's endpoints the hub's single sign-on uses, and no more: not the self-service
+# client registration pages (any signed-in learner could make an OAuth client asking others
+# for their data), nor the device flow or dynamic client registration.
+oauth2_provider_urls = [
+    *oauth2_urls.metadata_urlpatterns,
+    *(p for p in oauth2_urls.base_urlpatterns
+      if p.name in ("authorize", "token", "revoke-token", "introspect")),
+    *oauth2_urls.oidc_urlpatterns,
+]
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
@@ -23,7 +34,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     # OAuth2 / OpenID Connect provider: JupyterHub signs learners in here.
-    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    path("o/", include((oauth2_provider_urls, "oauth2_provider"))),
     path("documents/", include(wagtaildocs_urls)),
     # The read-only reports API for ministry systems; its OpenAPI schema at /api/schema/.
     path("api/", include("lms.reports.api_urls")),
