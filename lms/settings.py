@@ -246,7 +246,9 @@ SILENCED_SYSTEM_CHECKS = env.list("DJANGO_SILENCED_SYSTEM_CHECKS", default=[])
 LMS_SITE_NAME = env.str("LMS_SITE_NAME", default="")
 WAGTAIL_SITE_NAME = LMS_SITE_NAME or "AI Micro-degree"
 WAGTAILADMIN_BASE_URL = env.str("LMS_BASE_URL", default="http://localhost:8000")
-WAGTAILADMIN_LOGIN_URL = "account_login"
+# Anonymous people go on to the sign-in page; signed-in accounts without admin access get a 403
+# page (not the sign-in page, which would send them back to the admin, and so on).
+WAGTAILADMIN_LOGIN_URL = "admin_login"
 WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}

@@ -52,6 +52,7 @@ class Site:
 
 
 LOGIN = "login"
+ADMIN_LOGIN = "admin-login"  # the admin's login address: sign-in page or a 403 (see its entry)
 DJANGO_ADMIN_LOGIN = "django-admin-login"
 JSON = {"HTTP_ACCEPT": "application/json"}
 REFUSALS = {LOGIN, 401, 403, 404, 405}
@@ -147,6 +148,8 @@ OWN = [
     Entry("api/targets/", lambda s: "/api/targets/", row(401, 403, 403, 403, 403, 200, 200, 200),
           auth="token"),
     Entry("api/schema/", lambda s: "/api/schema/", everyone(200)),
+    Entry("<lang>/accounts/admin-login/", lambda s: ko("admin_login") + "?next=/admin/",
+          signed_in(403, anonymous=LOGIN), post=everyone(405)),
     # The learner's profile.
     Entry("<lang>/accounts/profile/", lambda s: ko("profile"), signed_in(200),
           post=signed_in(302), data=profile_data, csrf_role="learner"),
@@ -164,7 +167,7 @@ OWN = [
     # Grading: the learner's assignment (JSON answers carry the real status).
     Entry("<lang>/grading/assignments/<slug:key>/submit/",
           lambda s: ko("grading:submit", s.assignment.key), signed_in(405),
-          post=row(LOGIN, 200, 200, 200, 200, 200, 409, 200), data=notebook, headers=JSON,
+          post=row(LOGIN, 200, 200, 409, 200, 200, 409, 200), data=notebook, headers=JSON,
           csrf_role="learner"),
     Entry("<lang>/grading/assignments/<slug:key>/panel/",
           lambda s: ko("grading:panel", s.assignment.key), signed_in(200),
@@ -175,19 +178,19 @@ OWN = [
     Entry("<lang>/grading/assignments/<slug:key>/data/<str:name>",
           lambda s: ko("grading:data_file", s.assignment.key, s.data_file.name),
           row(LOGIN, 200, 200, 404, 200, 200, 404, 200)),
-    # Course staff (any instructor, programme staff) may try every assignment, like learners
-    # (grading.services.learner_run). No hub is configured in the tests: who may use the lab
-    # gets 503 ("not connected"), others 404.
+    # The course's staff (its instructors, programme staff) may try its assignments, like
+    # learners (grading.services.learner_run); an instructor of another course may not. No hub
+    # is configured in the tests: who may use the lab gets 503 ("not connected"), others 404.
     Entry("<lang>/grading/assignments/<slug:key>/lab/",
           lambda s: ko("grading:lab_open", s.assignment.key), signed_in(405),
-          post=row(LOGIN, 503, 503, 503, 503, 503, 404, 503), headers=JSON,
+          post=row(LOGIN, 503, 503, 404, 503, 503, 404, 503), headers=JSON,
           csrf_role="learner"),
     Entry("<lang>/grading/assignments/<slug:key>/lab/wait/",
           lambda s: ko("grading:lab_wait", s.assignment.key),
-          row(LOGIN, 503, 503, 503, 503, 503, 404, 503), headers=JSON),
+          row(LOGIN, 503, 503, 404, 503, 503, 404, 503), headers=JSON),
     Entry("<lang>/grading/assignments/<slug:key>/lab/submit/",
           lambda s: ko("grading:lab_submit", s.assignment.key), signed_in(405),
-          post=row(LOGIN, 503, 503, 503, 503, 503, 404, 503), headers=JSON,
+          post=row(LOGIN, 503, 503, 404, 503, 503, 404, 503), headers=JSON,
           csrf_role="learner"),
     Entry("<lang>/grading/submissions/<int:submission_id>/feedback/",
           lambda s: ko("grading:feedback", s.submission.pk),
@@ -213,11 +216,13 @@ OWN = [
 
 # --- Our own views in the Wagtail admin --------------------------------------------------------
 # Learners and ministry officers may not use the admin at all: Wagtail sends them to its
-# login page, which is the site's (WAGTAILADMIN_LOGIN_URL).
+# login address (WAGTAILADMIN_LOGIN_URL), which sends the anonymous on to the site's sign-in
+# page and tells signed-in accounts that they have no access (403).
 
 
 def admin_row(other_instructor, instructor, programme_staff, admin) -> dict:
-    return row(LOGIN, LOGIN, LOGIN, other_instructor, instructor, programme_staff, LOGIN, admin)
+    return row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, other_instructor, instructor,
+               programme_staff, ADMIN_LOGIN, admin)
 
 
 def _gradebook(s: Site, *rest) -> str:

@@ -10,6 +10,7 @@ from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, reso
 from django.urls.resolvers import LocalePrefixPattern
 
 from tests.security.matrix import (
+    ADMIN_LOGIN,
     DJANGO_ADMIN_LOGIN,
     LOGIN,
     MATRIX,
@@ -72,6 +73,8 @@ def outcome(response) -> int | str:
         location = response["Location"]
         if "/django-admin/login/" in location:
             return DJANGO_ADMIN_LOGIN
+        if "/accounts/admin-login/" in location:
+            return ADMIN_LOGIN
         if "/accounts/login/" in location:
             return LOGIN
     return response.status_code
@@ -122,3 +125,15 @@ def test_each_url_answers_the_role_as_the_matrix_says(site, role):
                 mismatches.append(_describe(role, "POST", url, entry, entry.post[role], response))
 
     assert mismatches == [], "\n".join(mismatches)
+
+
+@pytest.mark.parametrize("role", ["learner", "ministry_officer"])
+def test_an_account_without_admin_access_is_told_so_not_bounced(site, role):
+    client = Client()
+    client.force_login(site.users[role])
+
+    response = client.get("/admin/", follow=True)
+
+    assert response.status_code == 403
+    assert len(response.redirect_chain) == 1  # /admin/ → the admin's login address, once
+    assert "이 계정으로는 이 페이지에 접근할 수 없습니다." in response.content.decode()
