@@ -27,10 +27,6 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-# Messages are stored in English and translated where they are shown ({% translate %});
-# marking them here puts them in the catalogues without needing Django's settings.
-from django.utils.translation import gettext_noop
-
 from grading.notebooks import (
     Plan,
     Step,
@@ -47,6 +43,14 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+
+def gettext_noop(message: str) -> str:
+    """Mark ``message`` for the catalogues (makemessages finds this name). Messages are
+    stored in English and translated where they are shown; Django's own ``gettext_noop``
+    would need settings, which ``manage.py grade_notebook`` runs without."""
+    return message
+
+
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 START_TIMEOUT = 30.0
 HIDDEN_BEGIN, HIDDEN_END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
@@ -56,6 +60,14 @@ ERROR_CAP = 2000  # characters of a learner cell's error description (the runner
 RECORD_VERSION = 1
 TIMEOUT_ERROR = "TimeoutError: the cell ran longer than its time limit"
 DIED_ERROR = "KernelDied: the Python process stopped during this cell"
+# A notebook that ran to its end but hit the sandbox's file-size or disk limit on the way:
+# the cell's own error ("OSError: [Errno 27] File too large") is easy to miss, so say it.
+FILE_TOO_LARGE = gettext_noop(
+    "Your notebook tried to write a file larger than grading allows, so that cell stopped "
+    "with an error (File too large). Write smaller files, or keep the data in memory.")
+DISK_FULL = gettext_noop(
+    "Your notebook filled the disk space grading allows, so that cell stopped with an error "
+    "(No space left on device). Write fewer or smaller files.")
 
 
 @dataclass
@@ -167,10 +179,31 @@ def notebook_grade(*, source: bytes, submission: bytes, data_dir: Path | None = 
         sandbox = LocalSandbox(limits=limits)
     try:
         if data_dir:
+            _data_fits(data_dir, quota=getattr(sandbox, "disk_bytes", None))
             shutil.copytree(data_dir, sandbox.workdir, dirs_exist_ok=True)
         return _run_plan(plan, sandbox=sandbox, timeout=timeout, cell_timeout=cell_timeout)
     finally:
         sandbox.kill()
+
+
+def _data_fits(data_dir: Path, *, quota: int | None) -> None:
+    """Refuse data files larger than the sandbox's disk (the local backend copies them into
+    it): the assignment's or the settings' fault, never a learner's grade."""
+    size = sum(f.stat().st_size for f in data_dir.rglob("*") if f.is_file())
+    if quota is not None and size > quota:
+        raise SandboxUnavailable(
+            f"the assignment's data files ({size} bytes) do not fit the sandbox's disk "
+            f"({quota} bytes): raise GRADING_DISK_BYTES")
+
+
+def _limit_message(replies: dict[int, dict]) -> str:
+    """The message for a notebook that hit the file-size or disk limit (else "")."""
+    errors = [r.get("error") or "" for r in replies.values() if r.get("status") == "error"]
+    if any("[Errno 28]" in e for e in errors):  # ENOSPC
+        return DISK_FULL
+    if any("[Errno 27]" in e for e in errors):  # EFBIG
+        return FILE_TOO_LARGE
+    return ""
 
 
 def _run_plan(plan: Plan, *, sandbox: Sandbox, timeout: float,
@@ -218,6 +251,8 @@ def _run_plan(plan: Plan, *, sandbox: Sandbox, timeout: float,
                 message = gettext_noop("A cell ran longer than its time limit.")
                 break
             replies[index] = reply
+    if status == "graded":
+        message = _limit_message(replies)
 
     cells = []
     for index, step in enumerate(plan.steps):

@@ -228,9 +228,10 @@ def feedback_html(result: GradeResult, *, title: str,
     """The feedback page for ``result`` as one self-contained HTML document.
 
     ``title`` names the notebook (escaped here). ``labels`` replaces some or all of
-    ``DEFAULT_LABELS`` (already translated); unknown keys raise ValueError. For statuses
-    other than "graded", ``result.message`` is shown at the top: pass a result with a
-    translated message (``dataclasses.replace``) to translate it.
+    ``DEFAULT_LABELS`` (already translated); unknown keys raise ValueError. A
+    ``result.message`` (a notebook that did not run to its end, or hit the sandbox's disk or
+    file-size limit) is shown at the top: pass a result with a translated message
+    (``dataclasses.replace``) to translate it.
     """
     unknown = set(labels or {}) - set(DEFAULT_LABELS)
     if unknown:
@@ -245,7 +246,7 @@ def feedback_html(result: GradeResult, *, title: str,
             "nbgrader": {"notebook": markupsafe.escape(title), "score": result.score,
                          "max_score": result.max_score, "late_penalty": 0},
             "lms": {"labels": words, "status": result.status,
-                    "message": result.message if result.status != "graded" else "",
+                    "message": result.message,
                     "score_text": f"{_number(result.score)} / {_number(result.max_score)}"},
         }
         html, _ = exporter.from_notebook_node(notebook, resources=resources)

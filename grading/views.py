@@ -144,10 +144,17 @@ def _submit_checked(request: HttpRequest, key: str, limiter) -> HttpResponse:
 def _receipt(request, assignment, outcome):
     submission = outcome.submission
     if outcome.created:
-        message = _("Submitted: attempt %(attempt)s at %(time)s, SHA-256 %(hash)s. Grading "
-                    "has started.") % {
+        receipt = {
             "attempt": submission.attempt, "hash": submission.sha256[:12],
             "time": timezone.localtime(submission.submitted_at).strftime("%Y-%m-%d %H:%M:%S")}
+        # Sent on commit: not sent means the broker is down; the sweep sends it later.
+        if Submission.objects.filter(pk=submission.pk, enqueued_at__isnull=False).exists():
+            message = _("Submitted: attempt %(attempt)s at %(time)s, SHA-256 %(hash)s. "
+                        "Grading has started.") % receipt
+        else:
+            message = _("Submitted: attempt %(attempt)s at %(time)s, SHA-256 %(hash)s. It is "
+                        "queued: grading is delayed right now and will start by itself; you "
+                        "do not need to submit again.") % receipt
     else:
         message = _("This notebook is the same as your attempt %(attempt)s; it was not "
                     "submitted again.") % {"attempt": submission.attempt}

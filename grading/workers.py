@@ -30,7 +30,8 @@ def sandbox_limits() -> Limits:
     return Limits(cpu_seconds=settings.GRADING_CPU_SECONDS,
                   memory_bytes=settings.GRADING_MEMORY_BYTES,
                   file_bytes=settings.GRADING_FILE_BYTES,
-                  open_files=settings.GRADING_OPEN_FILES)
+                  open_files=settings.GRADING_OPEN_FILES,
+                  disk_bytes=settings.GRADING_DISK_BYTES)
 
 
 def sandbox_pool() -> SandboxPool | None:

@@ -4,6 +4,12 @@ No network (its own empty network namespace), its own pid/ipc/uts namespaces, ui
 a read-only view of the Python installation only (nothing of the project, its data or the
 environment), a private writable work directory, and rlimits on CPU time, memory, file size
 and open files. The wall-clock limit is the grader's: it kills the process group.
+
+The work directory and ``/tmp`` are tmpfs mounts of ``Limits.disk_bytes`` each, private to the
+sandbox: learner code that writes many files fills its own quota (``ENOSPC``), never the
+worker's disk, and nothing it writes outlives the sandbox. The host directory
+(``LocalSandbox.workdir``) only hands the data files in, read-only at ``INBOX``; the runner
+copies them into its work directory before any learner code runs.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from pathlib import Path
 RUNNER = Path(__file__).with_name("runner.py")
 # Inside the sandbox; not under /work, where the project itself may live.
 WORKDIR = "/home/grader"
+INBOX = "/run/aimd-inbox"  # the runner's copy of this path is in runner.py
 
 
 class SandboxUnavailable(RuntimeError):
@@ -37,6 +44,7 @@ class Limits:
     memory_bytes: int = 1024 * 1024 * 1024
     file_bytes: int = 64 * 1024 * 1024
     open_files: int = 256
+    disk_bytes: int = 512 * 1024 * 1024  # each of the work directory and /tmp (tmpfs)
 
 
 def _python_paths() -> list[str]:
@@ -50,7 +58,8 @@ def _python_paths() -> list[str]:
 DEFAULT_PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "sklearn")
 
 
-def bwrap_command(*, workdir: Path, preload: tuple[str, ...] = ()) -> list[str]:
+def bwrap_command(*, workdir: Path, preload: tuple[str, ...] = (),
+                  disk_bytes: int = Limits.disk_bytes) -> list[str]:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed")
@@ -64,13 +73,14 @@ def bwrap_command(*, workdir: Path, preload: tuple[str, ...] = ()) -> list[str]:
         "--ro-bind-try", "/etc/fonts", "/etc/fonts",
         # No /proc: learner code cannot read its own memory through /proc/self/mem (where
         # the grader's nonces live) nor see the process table.
-        "--dev", "/dev", "--tmpfs", "/tmp",  # noqa: S108 - inside
+        "--dev", "/dev", "--size", str(disk_bytes), "--tmpfs", "/tmp",  # noqa: S108 - inside
     ]
     for path in _python_paths():
         command += ["--ro-bind", path, path]
     command += [
         "--ro-bind", str(RUNNER), "/runner/runner.py",
-        "--bind", str(workdir), WORKDIR, "--chdir", WORKDIR,
+        "--size", str(disk_bytes), "--tmpfs", WORKDIR, "--ro-bind", str(workdir), INBOX,
+        "--chdir", WORKDIR,
         "--clearenv", "--setenv", "HOME", WORKDIR, "--setenv", "PATH", "/usr/bin:/bin",
         "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "LANG", "C.UTF-8",
         sys.executable, "-I", "/runner/runner.py", ",".join(preload),
@@ -157,12 +167,15 @@ class LocalSandbox(PipeSandbox):
         self._tmp = tempfile.TemporaryDirectory(prefix="grade-")
         self.workdir = Path(self._tmp.name) / "work"
         self.workdir.mkdir()
-        self.workdir.chmod(0o777)  # the sandbox's uid 65534 writes here
+        self.workdir.chmod(0o755)  # the sandbox's uid 65534 reads the data files from here
         self.ready = False
         self.preload = tuple(preload)
+        self.disk_bytes = (limits or Limits()).disk_bytes  # the engine checks data against it
         try:
             self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-                bwrap_command(workdir=self.workdir, preload=preload), stdin=subprocess.PIPE,
+                bwrap_command(workdir=self.workdir, preload=preload,
+                              disk_bytes=self.disk_bytes),
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                 preexec_fn=_limit(limits or Limits()), start_new_session=True,
             )
