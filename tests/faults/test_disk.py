@@ -132,11 +132,13 @@ def test_the_worker_stores_the_message_in_each_language_and_goes_on(
     assert (filled.status, filled.auto_score) == ("graded", 0)
     assert set(filled.messages) == {"ko", "en"}
     assert filled.messages["en"] == DISK_FULL
-    assert filled.messages["ko"]  # the Korean catalogue's text (English until translated)
+    assert filled.messages["ko"] != DISK_FULL  # the Korean catalogue's text
     assert DISK_FULL in filled.feedback["en"]
     client.force_login(enrolled_learner)
     page = client.get(reverse("grading:feedback", args=[filler.pk]))
     assert "No space left on device" in page.content.decode()
+    panel = client.get(reverse("grading:panel", args=[released_assignment.key]))
+    assert "No space left on device" in panel.content.decode()  # beside the score
     assert survived
     assert (next_grade.status, next_grade.auto_score) == ("graded", 3)
 
