@@ -7,6 +7,10 @@
 - Every count from 1 to ``REPORTS_SUPPRESSION_THRESHOLD - 1`` is shown as "<5"; when one
   cell of a table is hidden, the next smallest is hidden too, so that the table's total
   cannot give it back (the differencing attack).
+
+The database does the counting, so a year costs a fixed handful of queries however many
+learners there are: one GROUP BY over the consenting learners' answers (each breakdown adds
+up its rows), one per run for the funnels and the certified total, one for the years.
 """
 
 from __future__ import annotations
@@ -15,7 +19,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Expression,
+    F,
+    FilteredRelation,
+    Q,
+    Value,
+    When,
+)
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import Enrolment, ProgrammeRun
@@ -111,44 +125,71 @@ def _runs(*, year: int, programme_key=None, run_id=None):
     return runs
 
 
-def certified_count(*, runs) -> int:
-    return Certificate.objects.filter(enrolment__run__in=runs, revoked_at__isnull=True).count()
+def age_band_expression(*, year: int | F | Expression, birth_year: str) -> Case:
+    """The age band (a key of ``AGE_BANDS``, or NULL when the birth year is missing or gives
+    no band) of the learner whose birth year is in the field ``birth_year``, in ``year`` (a
+    number, or an expression such as ``F("run__year")``). An age is the year minus the birth
+    year, so a band is a range of birth years."""
+    year = year if hasattr(year, "resolve_expression") else Value(year)
+    return Case(*[When(**{f"{birth_year}__gte": year - high, f"{birth_year}__lte": year - low},
+                       then=Value(key)) for key, _label, low, high in AGE_BANDS],
+                default=Value(None), output_field=CharField())
 
 
-def _age_band(birth_year: int | None, year: int) -> str | None:
-    if not birth_year:
-        return None
-    age = year - birth_year
-    return next((key for key, _label, low, high in AGE_BANDS if low <= age <= high), None)
+def _valid_certificate() -> FilteredRelation:
+    """An enrolment's certificate unless revoked: joined on that condition, so that counting
+    it counts valid certificates (and fewer rows are joined than with a filter in the count).
+    A new one per query: a queryset keeps and changes the one it is given."""
+    return FilteredRelation("certificate", condition=Q(certificate__revoked_at__isnull=True))
+
+# The learner's answers that the breakdowns group by (the run is grouped by too).
+PROFILE = "learner__profile__"
+DIMENSIONS = ("participant_status", "ai_major", "gender", "age_band", "region")
+
+
+def _cohort_counts(*, runs: list[ProgrammeRun], year: int) -> list[dict]:
+    """Consenting admitted learners counted in one GROUP BY: a row per combination of run and
+    profile answers present, with how many were enrolled, completed, dropped and certified.
+
+    A year has a few runs and the answers few values, so this is at most some thousand rows
+    however many learners there are; each breakdown then adds rows up in Python.
+    """
+    return list(
+        Enrolment.objects
+        .filter(run__in=runs, status__in=ADMITTED, **{f"{PROFILE}stats_consent": True})
+        .annotate(valid_certificate=_valid_certificate(),
+                  age_band=age_band_expression(year=year, birth_year=f"{PROFILE}birth_year"))
+        .values("run_id", "age_band", **{d: F(PROFILE + d) for d in DIMENSIONS
+                                         if d != "age_band"})
+        .annotate(enrolled=Count("pk"),
+                  completed=Count("pk", filter=Q(status=EnrolmentStatus.COMPLETED)),
+                  dropped=Count("pk", filter=Q(status=EnrolmentStatus.DROPPED)),
+                  certified=Count("valid_certificate"))
+        .order_by())
 
 
 def year_report(*, year: int, programme_key=None, run_id=None) -> YearReport:
+    """The year's figures, for all runs of the year or one programme's or one run."""
     runs = list(_runs(year=year, programme_key=programme_key, run_id=run_id))
     target = YearlyTarget.objects.filter(year=year).values_list("target", flat=True).first()
-    consented = (Enrolment.objects.filter(run__in=runs, status__in=ADMITTED,
-                                          learner__profile__stats_consent=True)
-                 .select_related("learner__profile", "run__programme"))
-    statuses = Counter(e.status for e in consented)
-    enrolled = sum(statuses.values())
-    completed = statuses[EnrolmentStatus.COMPLETED]
-    certified_ids = set(Certificate.objects.filter(
-        enrolment__run__in=runs, revoked_at__isnull=True).values_list("enrolment_id",
-                                                                      flat=True))
+    counts = _cohort_counts(runs=runs, year=year)
+    by_run = _run_counts(runs)
+    enrolled = sum(row["enrolled"] for row in counts)
+    completed = sum(row["completed"] for row in counts)
     report = YearReport(
-        year=year, target=target, certified=certified_count(runs=runs),
+        # Exact: every learner's valid certificate, consenting or not.
+        year=year, target=target, certified=sum(row["certified"] for row in by_run.values()),
         enrolled=total_cell(enrolled), completed=total_cell(completed),
-        dropped=total_cell(statuses[EnrolmentStatus.DROPPED]),
+        dropped=total_cell(sum(row["dropped"] for row in counts)),
         completion_rate=(completed / enrolled) if enrolled >= settings.
         REPORTS_SUPPRESSION_THRESHOLD else None)
-    rows = list(consented)
 
     def breakdown(key, title, categories, of) -> Breakdown:
         enrolled_by, certified_by = Counter(), Counter()
-        for enrolment in rows:
-            category = of(enrolment)
-            enrolled_by[category] += 1
-            if enrolment.pk in certified_ids:
-                certified_by[category] += 1
+        for row in counts:
+            category = of(row)
+            enrolled_by[category] += row["enrolled"]
+            certified_by[category] += row["certified"]
         values = [(k, label) for k, label in categories]
         if enrolled_by.get(None):
             values.append((None, _("Not given")))
@@ -159,33 +200,42 @@ def year_report(*, year: int, programme_key=None, run_id=None) -> YearReport:
                          total=(total_cell(sum(enrolled_by.values())),
                                 total_cell(sum(certified_by.values()))))
 
-    profile = lambda e: e.learner.profile  # noqa: E731 - short accessors below
+    programme_of = {r.pk: r.programme.translation_key for r in runs}
     report.breakdowns = [
         breakdown("participant_status", _("Participant status"), ParticipantStatus.choices,
-                  lambda e: profile(e).participant_status or None),
+                  lambda row: row["participant_status"] or None),
         breakdown("ai_major", _("AI major"), [(True, _("AI-related major")),
                                              (False, _("Other major"))],
-                  lambda e: profile(e).ai_major),
-        breakdown("gender", _("Gender"), Gender.choices, lambda e: profile(e).gender or None),
+                  lambda row: row["ai_major"]),
+        breakdown("gender", _("Gender"), Gender.choices, lambda row: row["gender"] or None),
         breakdown("age_band", _("Age band"), [(k, label) for k, label, *_ in AGE_BANDS],
-                  lambda e: _age_band(profile(e).birth_year, year)),
-        breakdown("region", _("Region"), Region.choices, lambda e: profile(e).region or None),
+                  lambda row: row["age_band"]),
+        breakdown("region", _("Region"), Region.choices, lambda row: row["region"] or None),
         breakdown("programme", _("Programme"),
                   sorted({(r.programme.translation_key, r.programme.title) for r in runs},
                          key=lambda t: t[1]),
-                  lambda e: e.run.programme.translation_key),
-        breakdown("run", _("Run"), [(r.pk, str(r)) for r in runs], lambda e: e.run_id),
+                  lambda row: programme_of[row["run_id"]]),
+        breakdown("run", _("Run"), [(r.pk, str(r)) for r in runs], lambda row: row["run_id"]),
     ]
-    report.funnels = _funnels(runs)
+    report.funnels = _funnels(runs, by_run)
     return report
 
 
-def _funnels(runs) -> list[RunFunnel]:
+def _run_counts(runs) -> dict[int, dict]:
+    """Per run, of all learners (counts only): applicants, enrolled, completed and valid
+    certificates, in one GROUP BY."""
+    return {row["run"]: row for row in Enrolment.objects.filter(run__in=runs)
+            .annotate(valid_certificate=_valid_certificate())
+            .values("run")
+            .annotate(applicants=Count("pk"),
+                      enrolled=Count("pk", filter=Q(status__in=ADMITTED)),
+                      completed=Count("pk", filter=Q(status=EnrolmentStatus.COMPLETED)),
+                      certified=Count("valid_certificate"))
+            .order_by()}
+
+
+def _funnels(runs, counts: dict[int, dict]) -> list[RunFunnel]:
     """Capacity, applicants, enrolled, completed per run (all learners: counts only)."""
-    counts = {row["run"]: row for row in Enrolment.objects.filter(run__in=runs).values("run")
-              .annotate(applicants=Count("pk"),
-                        enrolled=Count("pk", filter=Q(status__in=ADMITTED)),
-                        completed=Count("pk", filter=Q(status=EnrolmentStatus.COMPLETED)))}
     funnels = []
     for run in runs:
         row = counts.get(run.pk, {"applicants": 0, "enrolled": 0, "completed": 0})

@@ -113,3 +113,102 @@ def test_the_year_filter(client, ministry_officer, run):
     client.force_login(ministry_officer)
     other = client.get(reverse("reports:dashboard"), {"year": run.year - 1}).content.decode()
     assert 'data-certified="0"' in other
+
+
+def _column(report, key):
+    """{category: (enrolled, certified)} of one breakdown."""
+    breakdown = {b.key: b for b in report.breakdowns}[key]
+    return {e.key: (e.value, c.value) for e, c in breakdown.rows}
+
+
+def test_age_bands_at_their_boundaries_and_without_a_birth_year(run, settings):
+    settings.REPORTS_SUPPRESSION_THRESHOLD = 1  # nothing hidden: the exact counts show
+    for age, count in ((19, 1), (20, 2), (29, 3), (30, 4), (49, 5), (50, 6), (-1, 7)):
+        for _ in range(count):
+            learner_with(run, birth_year=run.year - age)
+    learner_with(run, birth_year=None)
+
+    ages = _column(year_report(year=run.year), "age_band")
+
+    assert ages["under_20"] == (1, 0)
+    assert ages["20s"] == (5, 0)  # 20 and 29
+    assert ages["30s"] == (4, 0)
+    assert ages["40s"] == (5, 0)
+    assert ages["50_plus"] == (6, 0)
+    assert ages["None"] == (8, 0)  # born after the year, or not given
+
+
+def test_not_given_rows_show_only_when_someone_did_not_answer(run, settings):
+    settings.REPORTS_SUPPRESSION_THRESHOLD = 1
+    learner_with(run, participant_status="employed", ai_major=True, gender="female",
+                 region="seoul", birth_year=run.year - 30)
+    learner_with(run, participant_status="", ai_major=None, gender="", region="",
+                 birth_year=run.year - 30)
+
+    report = year_report(year=run.year)
+
+    for key in ("participant_status", "ai_major", "gender", "region"):
+        assert _column(report, key)["None"] == (1, 0), key
+    assert "None" not in _column(report, "age_band")
+    assert "None" not in _column(report, "programme")
+
+
+def test_the_sql_counts_match_counting_enrolment_by_enrolment(run, programme, settings):
+    """The breakdowns are one GROUP BY in the database: the same numbers as going through
+    the enrolments one by one."""
+    import random
+
+    from courses.models import ProgrammeRun
+
+    settings.REPORTS_SUPPRESSION_THRESHOLD = 1
+    second = ProgrammeRun.objects.create(
+        programme=programme, number=run.number + 1, year=run.year, starts_on=run.starts_on,
+        ends_on=run.ends_on, enrolment_opens_at=run.enrolment_opens_at,
+        enrolment_closes_at=run.enrolment_closes_at, capacity=30)
+    rng = random.Random(7)  # noqa: S311 - test data
+    for _ in range(40):
+        status = rng.choice(["applied", "enrolled", "completed", "dropped"])
+        enrolment = learner_with(
+            rng.choice([run, second]), status="enrolled" if status == "dropped" else status,
+            consent=rng.random() < 0.8,
+            certified=status == "completed" and rng.random() < 0.9,
+            participant_status=rng.choice(["college_student", "employed", ""]),
+            ai_major=rng.choice([True, False, None]), gender=rng.choice(["male", "female", ""]),
+            region=rng.choice(["seoul", "busan", ""]),
+            birth_year=rng.choice([None, run.year - 18, run.year - 35, run.year - 60]))
+        if status == "dropped":
+            Enrolment.objects.filter(pk=enrolment.pk).update(status=status, drop_reason="사유")
+
+    report = year_report(year=run.year)
+
+    counted = [e for e in Enrolment.objects.select_related("learner__profile")
+               if e.status in ("enrolled", "completed", "dropped")
+               and e.learner.profile.stats_consent]
+    certified = {c.enrolment_id for c in Certificate.objects.filter(revoked_at__isnull=True)}
+    expected_gender = {}
+    for e in counted:
+        key = str(e.learner.profile.gender or None)
+        enrolled, certs = expected_gender.get(key, (0, 0))
+        expected_gender[key] = (enrolled + 1, certs + (e.pk in certified))
+    gender = {k: v for k, v in _column(report, "gender").items() if v != (0, 0)}
+    assert gender == expected_gender
+    assert report.enrolled.value == len(counted)
+    assert report.completed.value == sum(e.status == "completed" for e in counted)
+    assert report.dropped.value == sum(e.status == "dropped" for e in counted)
+    runs = _column(report, "run")
+    assert runs[str(second.pk)][0] == sum(e.run_id == second.pk for e in counted)
+    assert sum(v[1] for v in runs.values()) == len(certified & {e.pk for e in counted})
+
+
+def test_the_dashboard_makes_a_bounded_number_of_queries(
+        client, ministry_officer, run, django_assert_max_num_queries):
+    for index in range(30):
+        learner_with(run, status="completed", certified=index % 2 == 0,
+                     participant_status="employed", region="busan",
+                     birth_year=run.year - 20 - index)
+    client.force_login(ministry_officer)
+
+    with django_assert_max_num_queries(20):
+        response = client.get(reverse("reports:dashboard"), {"year": run.year})
+
+    assert response.status_code == 200
