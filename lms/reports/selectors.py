@@ -9,8 +9,9 @@
   cannot give it back (the differencing attack).
 
 The database does the counting, so a year costs a fixed handful of queries however many
-learners there are: one GROUP BY over the consenting learners' answers (each breakdown adds
-up its rows), one per run for the funnels and the certified total, one for the years.
+learners there are: one GROUP BY over the year's enrolments gives the consenting learners'
+answers (each breakdown adds up its rows), the funnels and the certified total; one more
+counts certificates for the years.
 """
 
 from __future__ import annotations
@@ -19,14 +20,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
     Count,
     Expression,
     F,
-    FilteredRelation,
-    Q,
     Value,
     When,
 )
@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from courses.models import Enrolment, ProgrammeRun
 from courses.models.runs import EnrolmentStatus
 from grading.models import Certificate
-from lms.accounts.models import Gender, ParticipantStatus, Region
+from lms.accounts.models import Gender, LearnerProfile, ParticipantStatus, Region
 from lms.reports.models import YearlyTarget
 
 ADMITTED = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED, EnrolmentStatus.DROPPED)
@@ -136,44 +136,90 @@ def age_band_expression(*, year: int | F | Expression, birth_year: str) -> Case:
                 default=Value(None), output_field=CharField())
 
 
-def _valid_certificate() -> FilteredRelation:
-    """An enrolment's certificate unless revoked: joined on that condition, so that counting
-    it counts valid certificates (and fewer rows are joined than with a filter in the count).
-    A new one per query: a queryset keeps and changes the one it is given."""
-    return FilteredRelation("certificate", condition=Q(certificate__revoked_at__isnull=True))
-
 # The learner's answers that the breakdowns group by (the run is grouped by too).
 PROFILE = "learner__profile__"
 DIMENSIONS = ("participant_status", "ai_major", "gender", "age_band", "region")
 
 
-def _cohort_counts(*, runs: list[ProgrammeRun], year: int) -> list[dict]:
-    """Consenting admitted learners counted in one GROUP BY: a row per combination of run and
-    profile answers present, with how many were enrolled, completed, dropped and certified.
+def _year_counts(*, runs: list[ProgrammeRun], year: int) -> tuple[list[dict], dict[int, dict]]:
+    """One scan of the runs' enrolments, counted in one GROUP BY: for the breakdowns, a row
+    per combination of run and profile answers of consenting admitted learners (enrolled,
+    completed, dropped, certified); for the funnels, every learner of each run (applicants,
+    enrolled, completed, certified). Non-counted learners' answers are not read (NULL), so
+    they add one group per run at most.
 
-    A year has a few runs and the answers few values, so this is at most some thousand rows
-    however many learners there are; each breakdown then adds rows up in Python.
+    Written in SQL (tables and columns from the models' metadata): the profile is joined on
+    the enrolment's learner id directly (the ORM would join the users table too), and
+    certificates only when not revoked. A year is at most a few thousand groups however many
+    learners there are; the breakdowns then add rows up in Python.
     """
-    return list(
-        Enrolment.objects
-        .filter(run__in=runs, status__in=ADMITTED, **{f"{PROFILE}stats_consent": True})
-        .annotate(valid_certificate=_valid_certificate(),
-                  age_band=age_band_expression(year=year, birth_year=f"{PROFILE}birth_year"))
-        .values("run_id", "age_band", **{d: F(PROFILE + d) for d in DIMENSIONS
-                                         if d != "age_band"})
-        .annotate(enrolled=Count("pk"),
-                  completed=Count("pk", filter=Q(status=EnrolmentStatus.COMPLETED)),
-                  dropped=Count("pk", filter=Q(status=EnrolmentStatus.DROPPED)),
-                  certified=Count("valid_certificate"))
-        .order_by())
+    if not runs:
+        return [], {}
+    enrolment, profile = Enrolment._meta, LearnerProfile._meta
+    certificate = Certificate._meta
+
+    def column(meta, name: str) -> str:
+        return meta.get_field(name).column
+
+    dims = [d for d in DIMENSIONS if d != "age_band"]
+    counted = (f"(p.{column(profile, 'stats_consent')} AND "
+               f"e.{column(enrolment, 'status')} IN ({', '.join(['%s'] * len(ADMITTED))}))")
+    birth = f"p.{column(profile, 'birth_year')}"
+    bands = " ".join(f"WHEN %s - {birth} BETWEEN %s AND %s THEN %s" for _band in AGE_BANDS)
+    status = f"x.{column(enrolment, 'status')}"
+    sql = f"""
+        SELECT x.run_id, x.counted, {", ".join(f"x.{d}" for d in dims)}, x.age_band,
+               COUNT(*) AS applicants,
+               COUNT(*) FILTER (WHERE {status} IN ({", ".join(["%s"] * len(ADMITTED))}))
+                   AS enrolled,
+               COUNT(*) FILTER (WHERE {status} = %s) AS completed,
+               COUNT(*) FILTER (WHERE {status} = %s) AS dropped,
+               COUNT(x.certificate_id) AS certified
+        FROM (
+            SELECT e.{column(enrolment, 'run')} AS run_id, e.{column(enrolment, 'status')},
+                   {counted} AS counted,
+                   {", ".join(f"CASE WHEN {counted} THEN p.{column(profile, d)} END AS {d}"
+                              for d in dims)},
+                   CASE WHEN {counted} THEN (CASE {bands} END) END AS age_band,
+                   c.{certificate.pk.column} AS certificate_id
+            FROM {enrolment.db_table} e
+            LEFT JOIN {profile.db_table} p
+                   ON p.{column(profile, 'user')} = e.{column(enrolment, 'learner')}
+            LEFT JOIN {certificate.db_table} c
+                   ON c.{column(certificate, 'enrolment')} = e.{enrolment.pk.column}
+                  AND c.{column(certificate, 'revoked_at')} IS NULL
+            WHERE e.{column(enrolment, 'run')} IN ({", ".join(["%s"] * len(runs))})
+        ) x
+        GROUP BY x.run_id, x.counted, {", ".join(f"x.{d}" for d in dims)}, x.age_band
+    """  # noqa: S608 - identifiers from the models' metadata, values as parameters
+    # The placeholders in the order they appear: the inner SELECT's CASEs (each repeats the
+    # "counted" condition), then the WHERE; the outer SELECT's come first.
+    inner = (list(ADMITTED) * (len(dims) + 2)) + [
+        value for key, _label, low, high in AGE_BANDS for value in (year, low, high, key)]
+    outer = [*ADMITTED, EnrolmentStatus.COMPLETED, EnrolmentStatus.DROPPED]
+    all_params = outer + inner + [run.pk for run in runs]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, all_params)
+        names = [c[0] for c in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    by_run: dict[int, dict] = {}
+    for row in rows:
+        total = by_run.setdefault(row["run_id"], {"applicants": 0, "enrolled": 0,
+                                                  "completed": 0, "certified": 0})
+        for key in total:
+            total[key] += row[key]
+    counts = [row for row in rows if row["counted"]]
+    for row in counts:
+        if row["ai_major"] is not None:
+            row["ai_major"] = bool(row["ai_major"])  # SQLite gives 0/1
+    return counts, by_run
 
 
 def year_report(*, year: int, programme_key=None, run_id=None) -> YearReport:
     """The year's figures, for all runs of the year or one programme's or one run."""
     runs = list(_runs(year=year, programme_key=programme_key, run_id=run_id))
     target = YearlyTarget.objects.filter(year=year).values_list("target", flat=True).first()
-    counts = _cohort_counts(runs=runs, year=year)
-    by_run = _run_counts(runs)
+    counts, by_run = _year_counts(runs=runs, year=year)
     enrolled = sum(row["enrolled"] for row in counts)
     completed = sum(row["completed"] for row in counts)
     report = YearReport(
@@ -221,19 +267,6 @@ def year_report(*, year: int, programme_key=None, run_id=None) -> YearReport:
     return report
 
 
-def _run_counts(runs) -> dict[int, dict]:
-    """Per run, of all learners (counts only): applicants, enrolled, completed and valid
-    certificates, in one GROUP BY."""
-    return {row["run"]: row for row in Enrolment.objects.filter(run__in=runs)
-            .annotate(valid_certificate=_valid_certificate())
-            .values("run")
-            .annotate(applicants=Count("pk"),
-                      enrolled=Count("pk", filter=Q(status__in=ADMITTED)),
-                      completed=Count("pk", filter=Q(status=EnrolmentStatus.COMPLETED)),
-                      certified=Count("valid_certificate"))
-            .order_by()}
-
-
 def _funnels(runs, counts: dict[int, dict]) -> list[RunFunnel]:
     """Capacity, applicants, enrolled, completed per run (all learners: counts only)."""
     funnels = []
@@ -256,12 +289,15 @@ class YearBar:
 
 def years_overview() -> list[YearBar]:
     """Certified against target for every year with a target or a run."""
-    years = sorted(set(YearlyTarget.objects.values_list("year", flat=True))
-                   | set(ProgrammeRun.objects.values_list("year", flat=True)))
     targets = dict(YearlyTarget.objects.values_list("year", "target"))
-    certified = dict(Certificate.objects.filter(revoked_at__isnull=True)
-                     .values("enrolment__run__year").annotate(n=Count("pk"))
-                     .values_list("enrolment__run__year", "n"))
+    # Grouped by run (one join fewer than by the run's year); runs are few.
+    year_of = dict(ProgrammeRun.objects.values_list("pk", "year"))
+    years = sorted(set(targets) | set(year_of.values()))
+    certified = Counter()
+    for run_id, n in (Certificate.objects.filter(revoked_at__isnull=True)
+                      .values("enrolment__run").annotate(n=Count("pk"))
+                      .values_list("enrolment__run", "n")):
+        certified[year_of[run_id]] += n
     return [YearBar(year=y, target=targets.get(y), certified=certified.get(y, 0))
             for y in years]
 
