@@ -7,7 +7,8 @@ import re
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from pypdf import PdfReader
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.pdfbase import pdfmetrics
@@ -245,7 +246,9 @@ def test_the_holder_chooses_full_or_masked_name(client, certificate, enrolled_le
 
     shown = _set_name(client, certificate, "1")
     assert shown.redirect_chain[-1][0] == reverse("courses:dashboard")
-    assert _messages(shown) == ["The verification page now shows your full name."]
+    with translation.override("ko"):  # My learning is at /ko/
+        expected = gettext("The verification page now shows your full name.")
+    assert _messages(shown) == [expected]
     assert "김하늘" in _verify_page(client, certificate)
 
     masked = _set_name(client, certificate, "0")
