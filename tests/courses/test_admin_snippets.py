@@ -49,9 +49,9 @@ def _assert_outcome(response, outcome):
     elif outcome == DENIED:
         assert response.status_code == 302
         assert response["Location"] == reverse("wagtailadmin_home")
-    else:  # Wagtail sends users without admin access to the login page
+    else:  # Wagtail sends users without admin access to its login address (then a 403)
         assert response.status_code == 302
-        assert response["Location"].startswith(reverse("account_login"))
+        assert response["Location"].startswith(reverse("admin_login"))
 
 
 @pytest.mark.parametrize(("name", "arg", "role", "outcome"), CASES)

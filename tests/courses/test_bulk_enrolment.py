@@ -184,7 +184,7 @@ def test_users_without_admin_access_are_sent_to_login(client, run, role):
     response = _upload(client, run, b"a@example.kr\n")
 
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("account_login"))
+    assert response["Location"].startswith(reverse("admin_login"))  # then a 403 page
     assert not Enrolment.objects.exists()
 
 
