@@ -128,6 +128,10 @@ CPU_LIMIT = float(os.environ.get("JUPYTERHUB_CPU_LIMIT", "1.0"))
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = int(os.environ.get("JUPYTERHUB_START_TIMEOUT", "120"))
 c.Spawner.http_timeout = 60
+# The site's "start the server" is answered at once (202, still starting) instead of being held
+# up to 10 s for the spawn: the site shows the start's progress itself, and a request held as
+# long as the site's own timeout to the hub (JUPYTERHUB_TIMEOUT) failed on a busy machine.
+c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 0}
 # Visible to learners' code: never put a secret here.
 c.Spawner.environment = {"TZ": "Asia/Seoul", "LMS_BASE_URL": LMS_BASE_URL}
 

@@ -120,6 +120,10 @@ def hub(live_server, settings, tmp_path):
         hub_oauth_client_ensure(client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
                                 redirect_uri=f"{url}/hub/oauth_callback")
         settings.JUPYTERHUB_URL = settings.JUPYTERHUB_PUBLIC_URL = url
+        # The site's pages may send forms on to the hub (the CSP's form-action is built from
+        # the hub's address when settings load, before this hub existed).
+        settings.LMS_CSP = {**settings.LMS_CSP,
+                            "form-action": [*settings.LMS_CSP["form-action"], url]}
         # Plain http on loopback: browsers treat it as secure, httpx (the test's browser)
         # does not send Secure cookies there.
         settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
