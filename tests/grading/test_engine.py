@@ -328,6 +328,19 @@ def test_a_background_thread_cannot_steal_the_next_cells():
     assert "square(3)" not in json.dumps(result.as_record())
 
 
+def test_a_learner_thread_that_ends_during_a_test_does_not_fail_it():
+    """The runner lets a finished cell's threads end before the next step counts its own (a
+    passing test was once graded failed when such a thread ended during it)."""
+    source = nbformat.reads(nbformat.writes(SOURCE), as_version=4)
+    source.cells[1].source = "import time\ntime.sleep(1)\nassert square(2) == 4"
+
+    result = grade("import threading, time\n"
+                   "threading.Thread(target=time.sleep, args=(0.3,)).start()\n"
+                   "def square(x):\n    return x * x", source=source)
+
+    assert scores(result) == {"t1": 2.0, "t2": 1.0}
+
+
 # --- Every limit of the sandbox (small values, so that each test stays quick) ---------------
 
 
