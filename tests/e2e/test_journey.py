@@ -309,6 +309,5 @@ def test_a_new_learner_earns_the_certificate_and_the_ministry_counts_it(
     header, values = rows[0], rows[1]
     assert header[0] == "연도"
     assert values[0] == certificate.enrolment.run.year
-    # The first "수료" is the certified count (Korean also calls completed enrolments 수료).
-    assert values[header.index("수료")] == certified_before + 1
+    assert values[header.index("수료증 발급")] == certified_before + 1  # "Certified"
     officer_context.close()
