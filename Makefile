@@ -63,3 +63,5 @@ lock: install
 # Benchmarks print their figures and the baseline measured in the same run.
 bench: install
 	$(BIN)/python bench/grading.py
+	$(BIN)/python bench/export.py
+	$(BIN)/python bench/deadline_rush.py
