@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from kombu import pools
 
 from grading.models import Grade, Submission, SubmissionState
 from grading.services import submission_create, submissions_sweep
@@ -85,8 +86,10 @@ def wait_for(predicate, *, timeout: float, what: str):
 def _use_broker(url: str) -> None:
     """Point this (web) process's publisher at ``url``."""
     app.conf.broker_url = app.conf.broker_write_url = app.conf.broker_read_url = url
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # kombu keeps its connection pools in a registry by broker URL: closing a pool leaves it
+    # there, closed, for the next switch back to that URL ("Acquire on closed pool"), so
+    # every pool is closed and forgotten.
+    pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 
