@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     CharField,
@@ -141,6 +141,11 @@ PROFILE = "learner__profile__"
 DIMENSIONS = ("participant_status", "ai_major", "gender", "age_band", "region")
 
 
+# The memory the year's GROUP BY may use (a few thousand groups need a few MB; PostgreSQL
+# takes only what it needs).
+REPORT_WORK_MEM = "64MB"
+
+
 def _year_counts(*, runs: list[ProgrammeRun], year: int) -> tuple[list[dict], dict[int, dict]]:
     """One scan of the runs' enrolments, counted in one GROUP BY: for the breakdowns, a row
     per combination of run and profile answers of consenting admitted learners (enrolled,
@@ -198,7 +203,12 @@ def _year_counts(*, runs: list[ProgrammeRun], year: int) -> tuple[list[dict], di
         value for key, _label, low, high in AGE_BANDS for value in (year, low, high, key)]
     outer = [*ADMITTED, EnrolmentStatus.COMPLETED, EnrolmentStatus.DROPPED]
     all_params = outer + inner + [run.pk for run in runs]
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Room to count the groups in a hash table, for this transaction only: with the
+            # default work_mem PostgreSQL sorts the year's enrolments to group them, which
+            # takes about twice as long (measured with 30,000 enrolments in a year).
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [REPORT_WORK_MEM])
         cursor.execute(sql, all_params)
         names = [c[0] for c in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -22,7 +22,6 @@ import re
 
 import nbformat
 import pytest
-from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
@@ -35,6 +34,7 @@ from grading.demo import DEMO_ASSIGNMENTS, source_path
 from grading.models import Assignment, Certificate, Grade
 from grading.notebooks import grade_id, is_solution
 from lms.core.demo import DEMO_PASSWORD
+from tests.browser.steps import NewLearner, complete_reading, enrol, sign_up, submit_form
 from tests.grading.test_worker import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -79,56 +79,6 @@ def _answered_notebook(assignment: Assignment) -> bytes:
 
 
 # --- Browser steps -------------------------------------------------------------------------
-
-
-def _submit_form(page) -> None:
-    page.locator("main form button[type=submit]").first.click()
-
-
-def _sign_up(page, shoot) -> None:
-    page.goto("/ko/accounts/signup/")
-    page.fill("input[name=full_name]", NAME)
-    page.fill("input[name=email]", EMAIL)
-    page.fill("input[name=password1]", PASSWORD)
-    page.fill("input[name=password2]", PASSWORD)
-    shoot(page, "signup")
-    _submit_form(page)
-    page.wait_for_url("**/accounts/confirm-email/")
-
-    message = mail.outbox[-1]
-    assert message.to == [EMAIL]
-    link = re.search(r"https?://[^/\s]+(/\S+/confirm-email/\S+/)", message.body).group(1)
-    page.goto(link)
-    shoot(page, "confirm-email")
-    _submit_form(page)
-
-    page.wait_for_url("**/accounts/profile/")
-    page.check("input[name=participant_status][value=job_seeker]")
-    page.check("input[name=ai_major][value=no]")
-    page.fill("input[name=birth_year]", "1999")
-    page.select_option("select[name=region]", "daegu")
-    page.check("input[name=stats_consent]")
-    shoot(page, "profile")
-    _submit_form(page)
-    page.wait_for_load_state()
-    assert page.locator(".message--success").count() == 1
-
-
-def _enrol(page, shoot, programme: ProgrammePage) -> None:
-    page.goto(programme.url)
-    shoot(page, "programme")
-    page.locator("form[action*='/enrol/'] button[type=submit]").first.click()
-    page.wait_for_load_state()
-    assert page.locator(".message--success").count() == 1
-    shoot(page, "enrolled")
-
-
-def _complete(page, module: ModulePage) -> None:
-    page.goto(module.url)
-    assert module.title in page.locator("h1").first.inner_text()
-    page.locator("form[action*='/complete/'] button[type=submit]").click()
-    page.wait_for_load_state()
-    assert page.locator(".message--error").count() == 0, page.locator("main").inner_text()
 
 
 def _mark_complete(page, module: ModulePage) -> None:
@@ -213,7 +163,7 @@ def _officer_signs_in(browser, live_server):
     page.goto("/ko/accounts/login/")
     page.fill("input[name=login]", OFFICER)
     page.fill("input[name=password]", DEMO_PASSWORD)
-    _submit_form(page)
+    submit_form(page)
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
     return context, page
 
@@ -249,9 +199,10 @@ def test_a_new_learner_earns_the_certificate_and_the_ministry_counts_it(
     shoot(officer, "dashboard-before")
 
     # 1. Sign-up, profile, enrolment, a module read.
-    _sign_up(page, shoot)
-    _enrol(page, shoot, programme)
-    _complete(page, readings[0])
+    sign_up(page, shoot, NewLearner(name=NAME, email=EMAIL, password=PASSWORD,
+                                    birth_year=1999, region="daegu"))
+    enrol(page, shoot, programme)
+    complete_reading(page, readings[0])
     shoot(page, "module-completed")
 
     # 2. The lab: answers written in JupyterLab, submitted from the module page, graded.

@@ -19,10 +19,14 @@ import time
 import pytest
 from django.urls import reverse
 
-from grading.models import Assignment, Grade, Submission, SubmissionState
-from grading.services import submission_create, submissions_sweep
-from tests.grading.conftest import notebook_with
-from tests.grading.test_worker import SLOW_RIGHT, start_worker, stop_worker, wait_for
+from grading.models import Assignment, Grade, SubmissionState
+from grading.services import submissions_sweep
+from tests.grading.test_worker import (
+    start_worker,
+    stop_worker,
+    submission_being_graded,
+    wait_for,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -61,13 +65,7 @@ def test_a_worker_killed_whole_mid_grade_is_graded_once_by_the_next(
     second = None
     try:
         # Given a submission being graded,
-        submission = submission_create(assignment=released_assignment,
-                                       learner=enrolled_learner,
-                                       data=notebook_with(SLOW_RIGHT)).submission
-        wait_for(lambda: Submission.objects.filter(pk=submission.pk,
-                                                   state=SubmissionState.GRADING).exists(),
-                 timeout=90, what="grading to start")
-        time.sleep(1)  # inside the slow cell
+        submission = submission_being_graded(released_assignment, enrolled_learner)
         tree = _descendants(first.pid)  # pool children, their sandboxes and runners
         assert tree, "the worker has no child process"
 

@@ -83,6 +83,18 @@ def wait_for(predicate, *, timeout: float, what: str):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def submission_being_graded(assignment, learner, *, timeout: float = 90) -> Submission:
+    """A right answer that sleeps a few seconds, submitted; returned once a worker is grading
+    it and inside the slow cell (the moment to kill something)."""
+    submission = submission_create(assignment=assignment, learner=learner,
+                                   data=notebook_with(SLOW_RIGHT)).submission
+    wait_for(lambda: Submission.objects.filter(pk=submission.pk,
+                                               state=SubmissionState.GRADING).exists(),
+             timeout=timeout, what="grading to start")
+    time.sleep(1)  # inside the slow cell
+    return submission
+
+
 def _use_broker(url: str) -> None:
     """Point this (web) process's publisher at ``url``."""
     app.conf.broker_url = app.conf.broker_write_url = app.conf.broker_read_url = url
@@ -129,13 +141,7 @@ def test_a_worker_killed_mid_grade_leads_to_exactly_one_grade(broker, released_a
                                                               enrolled_learner):
     worker = start_worker(broker)
     try:
-        submission = submission_create(assignment=released_assignment,
-                                       learner=enrolled_learner,
-                                       data=notebook_with(SLOW_RIGHT)).submission
-        wait_for(lambda: Submission.objects.filter(pk=submission.pk,
-                                                   state=SubmissionState.GRADING).exists(),
-                 timeout=60, what="grading to start")
-        time.sleep(1)  # inside the slow cell
+        submission = submission_being_graded(released_assignment, enrolled_learner)
         victims = _children(worker.pid)
         assert victims, "the prefork worker has no child process"
         for pid in victims:
