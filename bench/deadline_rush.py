@@ -21,7 +21,8 @@ Everything is real and on this machine:
    time in the window (a Poisson process conditioned on the number of arrivals), opens the
    module page, downloads the released notebook, fills in the answer, posts it to the
    submit URL as the page's form would (CSRF token, JSON answer) and then polls the
-   assignment panel once a second, as the page's script does, until the grade shows. Each
+   assignment panel as the page's script does (grading/static/grading/panel.js: after a
+   second, then further apart up to ten seconds, with jitter) until the grade shows. Each
    person has a connection of their own, as a browser would, so requests queue at the
    server, not in the client. Meanwhile ``--browsers`` signed-in people load the module
    page, "My learning" and the ministry dashboard with a think time of 0.5 to 1.5 s: their
@@ -76,7 +77,25 @@ BROKER = "redis://127.0.0.1:6379/13"
 CACHE = "redis://127.0.0.1:6379/12"
 ASSIGNMENT_KEY = "rush-squares"
 ANSWER = "def square(x):\n    return x * x\n"
-POLL_SECONDS = 1.0  # grading/static/grading/panel.js polls the panel once a second
+PANEL_JS = ROOT / "grading" / "static" / "grading" / "panel.js"
+
+
+def _panel_polling() -> tuple[float, float, float]:
+    """The first wait, the longest wait (seconds) and the growth between polls of the
+    assignment panel's script, read from the script itself so that the load follows it."""
+    script = PANEL_JS.read_text(encoding="utf-8")
+    found = {name: float(re.search(rf"\b{name} = ([0-9.]+)", script).group(1))
+             for name in ("FIRST_MS", "MAX_MS", "GROWTH")}
+    return found["FIRST_MS"] / 1000, found["MAX_MS"] / 1000, found["GROWTH"]
+
+
+def poll_delay(tries: int, rng: random.Random) -> float:
+    """Seconds before the panel's next poll, as panel.js waits: growing from the first wait
+    by the growth factor up to the longest, with ±20 % jitter."""
+    first, longest, growth = _panel_polling()
+    return min(first * growth ** tries, longest) * (0.8 + 0.4 * rng.random())
+
+
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -517,8 +536,11 @@ async def _learner(client: Client, site: Site, index: int, *, arrives: float,
         return outcome
     outcome.submitted = True
     accepted_at = time.perf_counter()
+    polls = random.Random(index)  # noqa: S311 - the script's jitter, not a secret
+    tries = 0
     while time.perf_counter() < give_up_at:
-        await asyncio.sleep(POLL_SECONDS)
+        await asyncio.sleep(poll_delay(tries, polls))
+        tries += 1
         panel = await client.request("learner: panel poll", "GET", site.panel_url, jar)
         if panel.status == 200 and panel.headers.get("X-Grading-Pending") == "0":
             outcome.seen_graded_after = time.perf_counter() - accepted_at
