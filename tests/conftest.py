@@ -2,6 +2,7 @@
 stops at once, with a clear message, when either is missing: nothing is skipped silently."""
 
 import socket
+import threading
 from urllib.parse import urlparse
 
 import pytest
@@ -59,3 +60,15 @@ def user(db):
 @pytest.fixture
 def password():
     return "correct-horse-battery-staple-42"
+
+
+@pytest.fixture(scope="session")
+def live_server_requests_joined(django_db_setup):
+    """For the fixtures that make a browser or the hub talk to the live server: at the end
+    of the session, before the test database is dropped, wait for the live server's request
+    threads (a browser's kept-alive connections end a moment after the browser closes) to
+    close their database connections, or the drop fails ("being accessed by other users")."""
+    yield
+    for thread in threading.enumerate():
+        if "process_request_thread" in thread.name:
+            thread.join(timeout=10)

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from tests.grading.conftest import (  # noqa: F401 - the grading fixtures, for browser tests
     assignment,
@@ -35,7 +36,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture
-def browser(django_db_serialized_rollback, live_server):
+def browser(django_db_serialized_rollback, live_server, live_server_requests_joined):
     # Function-scoped, and started after the database fixtures: Playwright's sync API runs an
     # event loop in this thread, and Django's per-context connections must be set up first.
     from playwright.sync_api import sync_playwright
@@ -51,6 +52,11 @@ def browser(django_db_serialized_rollback, live_server):
                   "--disable-quic"],
         )
         yield browser
+        # While Playwright's event loop runs in this thread, asgiref keeps Django's
+        # connections apart from the thread's own (a context variable): the ones the test
+        # opened are closed here, inside, or they would stay open after the loop has stopped
+        # and the test database could not be dropped ("being accessed by other users").
+        connections.close_all()
         browser.close()
 
 

@@ -87,7 +87,7 @@ def _stop_all_servers(url: str, token: str) -> None:
 
 
 @pytest.fixture
-def hub(live_server, settings, tmp_path):
+def hub(live_server, settings, tmp_path, live_server_requests_joined):
     """The hub, the site's settings pointing at it, and its OAuth client registered."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
