@@ -1,10 +1,13 @@
-"""allauth hooks: new accounts get a profile and the learner role; incomplete profiles are
-asked for after login."""
+"""allauth hooks: new accounts get a profile and the learner role; learners whose profile is
+incomplete are asked for it after login (staff who do not learn are not: the profile holds
+the answers the statistics count); ministry officers and programme staff land on the
+ministry dashboard."""
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.urls import reverse
 
 from lms.accounts.models import Role
+from lms.accounts.selectors import user_roles
 from lms.accounts.services import profile_ensure, user_assign_role
 
 
@@ -18,6 +21,12 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_login_redirect_url(self, request):
         profile = getattr(request.user, "profile", None)
-        if profile is None or not profile.is_complete:
+        incomplete = profile is None or not profile.is_complete
+        learner = Role.LEARNER in user_roles(user=request.user)
+        if incomplete and learner:
             return reverse("profile")
+        from lms.reports.selectors import user_may_see_reports
+
+        if not learner and user_may_see_reports(user=request.user):
+            return reverse("reports:dashboard")  # ministry officers, programme staff
         return super().get_login_redirect_url(request)

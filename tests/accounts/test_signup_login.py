@@ -109,3 +109,25 @@ def test_password_reset_sends_a_link(client, user):
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     assert "/password/reset/key/" in mail.outbox[0].body
+
+
+def test_officers_land_on_the_dashboard_not_on_the_learner_profile(client):
+    from lms.accounts.models import Role
+    from lms.accounts.services import user_assign_role
+
+    officer = get_user_model().objects.create_user(email="officer@example.com",
+                                                   password=PASSWORD)
+    EmailAddress.objects.create(user=officer, email=officer.email, verified=True, primary=True)
+    user_assign_role(user=officer, role=Role.MINISTRY_OFFICER)
+
+    response = client.post(reverse("account_login"),
+                           {"login": "officer@example.com", "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("reports:dashboard")
+    # Once they learn too, the profile is asked for.
+    client.logout()
+    user_assign_role(user=officer, role=Role.LEARNER)
+    response = client.post(reverse("account_login"),
+                           {"login": "officer@example.com", "password": PASSWORD})
+    assert response["Location"] == reverse("profile")
