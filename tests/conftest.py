@@ -1,12 +1,15 @@
 """Shared fixtures. The suite runs against the real PostgreSQL and Redis of this machine and
 stops at once, with a clear message, when either is missing: nothing is skipped silently."""
 
+import gc
 import socket
 import threading
+import time
 from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from tests.factories import UserFactory
 
@@ -63,12 +66,33 @@ def password():
 
 
 @pytest.fixture(scope="session")
-def live_server_requests_joined(django_db_setup):
+def live_server_requests_joined(django_db_setup, django_db_blocker):
     """For the fixtures that make a browser or the hub talk to the live server: at the end
-    of the session, before the test database is dropped, wait for the live server's request
-    threads (a browser's kept-alive connections end a moment after the browser closes) to
-    close their database connections, or the drop fails ("being accessed by other users")."""
+    of the session, before the test database is dropped, let the connections to it that the
+    session opened elsewhere than in this thread go, or the drop fails ("being accessed by
+    other users"):
+
+    - the live server's request threads (a browser's kept-alive connections end a moment
+      after the browser closes) close theirs when they end: joined;
+    - connections opened in Playwright's callbacks (asyncio tasks, each with a context of its
+      own, see the browser fixture) are unreachable once the task ends, but closed only when
+      collected: collected;
+    - then up to 10 s for the server to see them gone.
+    """
     yield
     for thread in threading.enumerate():
         if "process_request_thread" in thread.name:
             thread.join(timeout=10)
+    gc.collect()
+    with django_db_blocker.unblock():
+        try:
+            with connection.cursor() as cursor:
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                   "current_database() AND pid <> pg_backend_pid()")
+                    if not cursor.fetchone()[0]:
+                        break
+                    time.sleep(0.2)
+        finally:
+            connection.close()
