@@ -47,6 +47,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import functools
 import io
 import json
 import os
@@ -78,8 +79,10 @@ CACHE = "redis://127.0.0.1:6379/12"
 ASSIGNMENT_KEY = "rush-squares"
 ANSWER = "def square(x):\n    return x * x\n"
 PANEL_JS = ROOT / "grading" / "static" / "grading" / "panel.js"
+CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
+@functools.cache
 def _panel_polling() -> tuple[float, float, float]:
     """The first wait, the longest wait (seconds) and the growth between polls of the
     assignment panel's script, read from the script itself so that the load follows it."""
@@ -94,9 +97,6 @@ def poll_delay(tries: int, rng: random.Random) -> float:
     by the growth factor up to the longest, with ±20 % jitter."""
     first, longest, growth = _panel_polling()
     return min(first * growth ** tries, longest) * (0.8 + 0.4 * rng.random())
-
-
-CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def _source() -> bytes:
