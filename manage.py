@@ -8,7 +8,7 @@ import sys
 def main() -> None:
     if sys.argv[1:2] == ["grade_notebook"]:
         # Grading a notebook needs no database, settings or secrets: run it before Django.
-        from grading.cli import main as grade_notebook
+        from grading.autograder.cli import main as grade_notebook
 
         sys.exit(grade_notebook(sys.argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")

@@ -104,7 +104,7 @@ def _source() -> bytes:
     a grade costs the pipeline, not the learner's code)."""
     from nbformat.v4 import new_code_cell, new_notebook
 
-    from grading.notebooks import nbgrader_metadata as meta
+    from grading.autograder.notebooks import nbgrader_metadata as meta
 
     return nbformat.writes(new_notebook(
         metadata={"kernelspec": {"name": "python3", "language": "python",

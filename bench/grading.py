@@ -31,9 +31,9 @@ from nbformat.v4 import new_code_cell, new_notebook
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grading.engine import notebook_grade  # noqa: E402
-from grading.notebooks import nbgrader_metadata as meta  # noqa: E402
-from grading.sandbox.local import SandboxPool  # noqa: E402
+from grading.autograder.engine import notebook_grade  # noqa: E402
+from grading.autograder.notebooks import nbgrader_metadata as meta  # noqa: E402
+from grading.autograder.sandbox.local import SandboxPool  # noqa: E402
 
 SOURCE = new_notebook(
     metadata={"kernelspec": {"name": "python3", "language": "python",

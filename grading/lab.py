@@ -24,7 +24,7 @@ from django.utils.translation import gettext
 
 from grading.hub import HubClient, HubNotFound, HubUnavailable, ServerState
 from grading.models import Assignment
-from grading.notebooks import NotebookInvalid
+from grading.autograder.notebooks import NotebookInvalid
 from grading.services import SubmitOutcome, submission_create
 from lms.accounts.oidc import hub_username
 

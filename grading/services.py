@@ -34,7 +34,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
-from grading.engine import GradeResult, notebook_grade
+from grading.autograder.engine import GradeResult, notebook_grade
 from grading.models import (
     Assignment,
     AssignmentDataFile,
@@ -45,15 +45,15 @@ from grading.models import (
     Submission,
     SubmissionState,
 )
-from grading.notebooks import (
+from grading.autograder.notebooks import (
     NotebookInvalid,
     grade_id,
     grading_plan,
     notebook_load,
     source_validate,
 )
-from grading.release import assignment_key_of, released_notebook
-from grading.sandbox.local import SandboxUnavailable
+from grading.autograder.release import assignment_key_of, released_notebook
+from grading.autograder.sandbox.local import SandboxUnavailable
 from grading.signals import grade_changed
 from grading.storage import content_store, sha256
 from grading.workers import sandbox_limits, sandbox_pool
@@ -139,7 +139,7 @@ def _sandbox_factory():
     backend = settings.GRADING_SANDBOX_BACKEND
     if backend == "local":
         return None
-    from grading.sandbox.base import create_sandbox
+    from grading.autograder.sandbox.base import create_sandbox
 
     options = {"docker": {"image": settings.GRADING_SANDBOX_IMAGE},
                "kubernetes": {"image": settings.GRADING_SANDBOX_IMAGE,
@@ -388,7 +388,7 @@ def _labels() -> dict[str, str]:
 
 def _feedback(result: GradeResult, *, title: str) -> dict[str, str]:
     """The feedback page in each language of the site (the learner reads it in theirs)."""
-    from grading.feedback import feedback_html
+    from grading.autograder.feedback import feedback_html
 
     pages = {}
     for code, _name in settings.LANGUAGES:

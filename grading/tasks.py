@@ -12,7 +12,7 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from grading.sandbox.local import SandboxUnavailable
+from grading.autograder.sandbox.local import SandboxUnavailable
 
 logger = logging.getLogger(__name__)
 

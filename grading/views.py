@@ -46,7 +46,7 @@ from grading.lab import (
     lab_url,
 )
 from grading.models import Assignment, Certificate, Submission
-from grading.notebooks import NotebookInvalid
+from grading.autograder.notebooks import NotebookInvalid
 from grading.selectors import can_grade, learner_assignment, submission_visible_to
 from grading.services import SubmissionRefused, learner_run, submission_create
 from grading.uploads import SizeLimitedUpload

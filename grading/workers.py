@@ -16,7 +16,7 @@ import threading
 from celery.signals import worker_process_init, worker_process_shutdown
 from django.conf import settings
 
-from grading.sandbox.local import Limits, SandboxPool
+from grading.autograder.sandbox.local import Limits, SandboxPool
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 No Docker engine or cluster is needed: the argv and manifests are checked field by field,
 and each sandbox class is driven through a fake ``docker``/``kubectl`` that records its
-arguments and runs the real runner (``grading/sandbox/runner.py``), so the protocol, the
+arguments and runs the real runner (``grading/autograder/sandbox/runner.py``), so the protocol, the
 data-file copy and the Kubernetes start gate are exercised for real.
 """
 
@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grading.sandbox import docker as docker_backend
-from grading.sandbox import kubernetes as k8s
-from grading.sandbox.base import (
+from grading.autograder.sandbox import docker as docker_backend
+from grading.autograder.sandbox import kubernetes as k8s
+from grading.autograder.sandbox.base import (
     BACKENDS,
     Limits,
     Sandbox,
@@ -26,9 +26,9 @@ from grading.sandbox.base import (
     create_sandbox,
     sandbox_class,
 )
-from grading.sandbox.docker import DockerSandbox, docker_command
-from grading.sandbox.kubernetes import KubernetesSandbox, job_manifest, network_policy_manifest
-from grading.sandbox.local import RUNNER, LocalSandbox
+from grading.autograder.sandbox.docker import DockerSandbox, docker_command
+from grading.autograder.sandbox.kubernetes import KubernetesSandbox, job_manifest, network_policy_manifest
+from grading.autograder.sandbox.local import RUNNER, LocalSandbox
 
 LIMITS = Limits(cpu_seconds=30, memory_bytes=512 * 1024 * 1024, file_bytes=8 * 1024 * 1024,
                 open_files=64)
@@ -97,7 +97,7 @@ def test_docker_argv_converts_limits(argv):
 def test_docker_argv_runs_runner_from_the_image(argv):
     image = argv.index("aimd-lms:test")
     assert argv[image + 1:] == ["python", "-I", docker_backend.IMAGE_RUNNER, "numpy,pandas"]
-    assert docker_backend.IMAGE_RUNNER.endswith("/site-packages/grading/sandbox/runner.py")
+    assert docker_backend.IMAGE_RUNNER.endswith("/site-packages/grading/autograder/sandbox/runner.py")
 
 
 def test_docker_argv_grants_nothing_of_the_host(argv, tmp_path):

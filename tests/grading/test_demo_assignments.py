@@ -18,8 +18,8 @@ import nbformat
 import pytest
 
 from grading.demo import ASSIGNMENTS_DIR, DATA_DIR, DEMO_ASSIGNMENTS
-from grading.engine import notebook_grade
-from grading.notebooks import (
+from grading.autograder.engine import notebook_grade
+from grading.autograder.notebooks import (
     grading_plan,
     is_grade,
     is_locked,
@@ -27,7 +27,7 @@ from grading.notebooks import (
     notebook_load,
     source_validate,
 )
-from grading.release import released_notebook
+from grading.autograder.release import released_notebook
 
 KEYS = list(DEMO_ASSIGNMENTS)
 POINTS = {"sensor-spc": (8, 2), "pm-classifier": (8, 2), "defect-inspector": (8, 3)}

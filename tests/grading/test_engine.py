@@ -1,6 +1,6 @@
 """Grading in the real sandbox (bubblewrap): nbgrader's scores, tampering, limits, failures.
 
-Each case grades a small notebook through ``grading.engine.notebook_grade`` exactly as
+Each case grades a small notebook through ``grading.autograder.engine.notebook_grade`` exactly as
 ``manage.py grade_notebook`` does, with a real runner process in a real sandbox.
 """
 
@@ -14,9 +14,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grading.engine import notebook_grade
-from grading.notebooks import nbgrader_metadata as meta
-from grading.sandbox.local import Limits
+from grading.autograder.engine import notebook_grade
+from grading.autograder.notebooks import nbgrader_metadata as meta
+from grading.autograder.sandbox.local import Limits
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -202,7 +202,7 @@ def test_the_learners_libraries_and_data_files_are_there(tmp_path):
 
 @pytest.fixture
 def pool():
-    from grading.sandbox.local import SandboxPool
+    from grading.autograder.sandbox.local import SandboxPool
 
     pool = SandboxPool(size=1)
     yield pool

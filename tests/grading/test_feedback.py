@@ -3,7 +3,7 @@
 Security rules first: hidden tests never reach the record or the page (neither their source
 nor their messages, not even when learner code reads them through frames), the page loads
 nothing from the network and shows learner text only escaped. Grades run in the real sandbox
-(bubblewrap) through ``grading.engine.notebook_grade``, except where a rule is about one step
+(bubblewrap) through ``grading.autograder.engine.notebook_grade``, except where a rule is about one step
 and a runner reply is enough.
 """
 
@@ -15,8 +15,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grading import feedback
-from grading.engine import (
+from grading.autograder import feedback
+from grading.autograder.engine import (
     HIDDEN_TEST_FAILED,
     TEST_ERROR_CAP,
     GradeResult,
@@ -26,9 +26,9 @@ from grading.engine import (
     _storable,
     notebook_grade,
 )
-from grading.feedback import DEFAULT_LABELS, feedback_html
-from grading.notebooks import Plan, Step
-from grading.notebooks import nbgrader_metadata as meta
+from grading.autograder.feedback import DEFAULT_LABELS, feedback_html
+from grading.autograder.notebooks import Plan, Step
+from grading.autograder.notebooks import nbgrader_metadata as meta
 
 MARKER = "SECRET_HIDDEN_MARKER_7f3a"
 

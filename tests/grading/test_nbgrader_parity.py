@@ -13,8 +13,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grading.engine import notebook_grade
-from grading.notebooks import nbgrader_metadata as meta
+from grading.autograder.engine import notebook_grade
+from grading.autograder.notebooks import nbgrader_metadata as meta
 
 SOURCE = new_notebook(
     metadata={"kernelspec": {"name": "python3", "language": "python",

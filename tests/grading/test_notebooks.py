@@ -7,14 +7,14 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grading import notebooks as nb
-from grading.notebooks import (
+from grading.autograder import notebooks as nb
+from grading.autograder.notebooks import (
     NotebookInvalid,
     grading_plan,
     notebook_load,
     source_validate,
 )
-from grading.notebooks import nbgrader_metadata as meta
+from grading.autograder.notebooks import nbgrader_metadata as meta
 
 LIMIT = 1_000_000
 
@@ -196,7 +196,7 @@ def test_learner_added_cells_run_where_they_were_put():
 
 
 def test_what_a_notebook_imports_decides_what_a_sandbox_preloads():
-    from grading.notebooks import imported_modules, preload_for
+    from grading.autograder.notebooks import imported_modules, preload_for
 
     notebook = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("%matplotlib inline\nimport matplotlib.pyplot as plt"),

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from courses.models import ModuleProgress
 from grading.models import Grade, GradeAudit, ReleaseState, Submission, SubmissionState
-from grading.notebooks import NotebookInvalid
+from grading.autograder.notebooks import NotebookInvalid
 from grading.services import (
     GradeChangeRefused,
     SubmissionRefused,
@@ -354,7 +354,7 @@ def test_a_broker_that_refuses_leaves_the_submission_queued(
 
 
 def test_the_configured_backend_makes_the_sandboxes(settings):
-    from grading.sandbox.local import Limits
+    from grading.autograder.sandbox.local import Limits
     from grading.services import _sandbox_factory
 
     settings.GRADING_SANDBOX_BACKEND = "local"

@@ -31,7 +31,7 @@ ROOT = HERE.parents[2]
 if str(ROOT) not in sys.path:  # run as a script from anywhere: make `grading` importable
     sys.path.insert(0, str(ROOT))
 
-from grading.notebooks import nbgrader_metadata  # noqa: E402 - needs ROOT on sys.path
+from grading.autograder.notebooks import nbgrader_metadata  # noqa: E402 - needs ROOT on sys.path
 
 # The data file each notebook reads (by bare name); grading.demo uploads it with the source.
 DATA_FILES = {

@@ -1,8 +1,8 @@
-"""The same grader as ``grading.cli`` for callers already inside Django (call_command)."""
+"""The same grader as ``grading.autograder.cli`` for callers already inside Django (call_command)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from grading import cli
+from grading.autograder import cli
 
 
 class Command(BaseCommand):

@@ -15,7 +15,7 @@ Isolation, flag by flag (see ``docker_command``):
   passthrough, no ``--env-file``), so no secret of the worker reaches the container.
 
 The image must contain the project's grading environment: the same Python and libraries as
-the labs, and ``grading/sandbox/runner.py``. The project's own image (``Dockerfile``, built
+the labs, and ``grading/autograder/sandbox/runner.py``. The project's own image (``Dockerfile``, built
 as ``aimd-lms``) does: it is ``python:3.11-slim`` with the project pip-installed, so the
 runner is at ``IMAGE_RUNNER``. Its ENV holds no secrets (the build-time secret key is set on
 a RUN line only), which matters because a container always sees its image's ENV. The image
@@ -34,11 +34,11 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from grading.sandbox.base import WORKDIR, Limits, PipeSandbox, SandboxUnavailable
+from grading.autograder.sandbox.base import WORKDIR, Limits, PipeSandbox, SandboxUnavailable
 
 DEFAULT_IMAGE = "aimd-lms:latest"
 # Where the Dockerfile's ``pip install .`` puts the runner (python:3.11-slim, /usr/local).
-IMAGE_RUNNER = "/usr/local/lib/python3.11/site-packages/grading/sandbox/runner.py"
+IMAGE_RUNNER = "/usr/local/lib/python3.11/site-packages/grading/autograder/sandbox/runner.py"
 TMP_SIZE = "64m"
 
 # The whole environment of the runner. Threaded math libraries start one thread per host

@@ -12,9 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-from grading.engine import notebook_grade
-from grading.notebooks import NotebookInvalid
-from grading.sandbox.local import SandboxUnavailable
+from grading.autograder.engine import notebook_grade
+from grading.autograder.notebooks import NotebookInvalid
+from grading.autograder.sandbox.local import SandboxUnavailable
 
 
 def parser() -> argparse.ArgumentParser:

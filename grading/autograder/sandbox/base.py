@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from grading.sandbox.local import WORKDIR, Limits, PipeSandbox, SandboxUnavailable
+from grading.autograder.sandbox.local import WORKDIR, Limits, PipeSandbox, SandboxUnavailable
 
 __all__ = [
     "BACKENDS", "DEFAULT_BACKEND", "WORKDIR", "Limits", "PipeSandbox", "Sandbox",
@@ -61,15 +61,15 @@ class Sandbox(Protocol):
 def sandbox_class(name: str) -> type:
     """The sandbox class of backend ``name`` (one of ``BACKENDS``)."""
     if name == "local":
-        from grading.sandbox.local import LocalSandbox
+        from grading.autograder.sandbox.local import LocalSandbox
 
         return LocalSandbox
     if name == "docker":
-        from grading.sandbox.docker import DockerSandbox
+        from grading.autograder.sandbox.docker import DockerSandbox
 
         return DockerSandbox
     if name == "kubernetes":
-        from grading.sandbox.kubernetes import KubernetesSandbox
+        from grading.autograder.sandbox.kubernetes import KubernetesSandbox
 
         return KubernetesSandbox
     raise ValueError(f"unknown sandbox backend {name!r}; choose one of: {', '.join(BACKENDS)}")

@@ -39,8 +39,8 @@ import time
 import uuid
 from pathlib import Path
 
-from grading.sandbox.base import WORKDIR, Limits, PipeSandbox, SandboxUnavailable
-from grading.sandbox.docker import DEFAULT_IMAGE, IMAGE_RUNNER, SANDBOX_ENV
+from grading.autograder.sandbox.base import WORKDIR, Limits, PipeSandbox, SandboxUnavailable
+from grading.autograder.sandbox.docker import DEFAULT_IMAGE, IMAGE_RUNNER, SANDBOX_ENV
 
 DEFAULT_NAMESPACE = "aimd-grading"
 APP_LABEL = "app.kubernetes.io/name"

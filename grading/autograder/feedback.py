@@ -2,7 +2,7 @@
 makes it: a notebook rebuilt from the result, exported by nbconvert's ``HTMLExporter`` with
 nbgrader's feedback template (``feedback/index.html.j2``).
 
-The notebook comes from ``GradeResult.steps`` only (see ``grading.engine.StepOutcome``), so
+The notebook comes from ``GradeResult.steps`` only (see ``grading.autograder.engine.StepOutcome``), so
 hidden tests are already gone from it. The page is made safe to serve from the site:
 
 - learner-controlled text (answers, added cells, printed output, error messages) is escaped:
@@ -14,7 +14,7 @@ hidden tests are already gone from it. The page is made safe to serve from the s
   macros, nbgrader's bootstrap CSS is inlined without comments or web fonts;
 - every word of the page comes from ``labels`` (the site passes them translated).
 
-Our template, ``grading/templates/grading/feedback/lms_feedback/index.html.j2``, extends
+Our template, ``grading/autograder/feedback_templates/lms_feedback/index.html.j2``, extends
 nbgrader's and overrides the blocks that print words or learner text. The exporter is built
 once per process (``_exporter``); nbgrader itself is not imported (about two seconds).
 """
@@ -37,9 +37,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from pygments.formatters import HtmlFormatter
 from traitlets.config import Config
 
-from grading.engine import GradeResult, StepOutcome
+from grading.autograder.engine import GradeResult, StepOutcome
 
-TEMPLATE_BASEDIR = Path(__file__).resolve().parent / "templates" / "grading" / "feedback"
+TEMPLATE_BASEDIR = Path(__file__).resolve().parent / "feedback_templates"
 TEMPLATE_NAME = "lms_feedback"
 
 # Every word on the page. The site passes some or all of them, translated; keys other than

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import nbformat
@@ -26,23 +27,35 @@ CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "YOUR ANSWER HERE"
 
 
-class NotebookInvalid(ValueError):
-    """The file cannot be graded; the message says why in one line."""
-
-
 def _(message: str) -> str:
-    """Translated on the site (Django set up); English in ``manage.py grade_notebook``, which
-    runs without settings."""
-    try:
-        from django.conf import settings
-
-        if settings.configured:
-            from django.utils.translation import gettext
-
-            return gettext(message)
-    except ImportError:  # pragma: no cover - Django is always installed with the project
-        pass
+    """Mark ``message`` for the catalogues; it is translated where it is shown."""
     return message
+
+
+_translate: Callable[[str], str] = _
+
+
+def set_translator(translate: Callable[[str], str]) -> None:
+    """Translate messages with ``translate`` when they are shown (the site passes Django's
+    ``gettext``; ``manage.py grade_notebook`` runs without settings and keeps English)."""
+    global _translate
+    _translate = translate
+
+
+class NotebookInvalid(ValueError):
+    """The file cannot be graded; the message says why in one line.
+
+    The message is kept as its English template and parameters and translated when it is
+    shown (``str``), in the language active then.
+    """
+
+    def __init__(self, message: str, params: dict | None = None) -> None:
+        super().__init__(message)
+        self.template, self.params = message, params
+
+    def __str__(self) -> str:
+        text = _translate(self.template)
+        return text % self.params if self.params else text
 
 
 # --- nbgrader's cell kinds -------------------------------------------------------------------
@@ -92,27 +105,27 @@ def nbgrader_metadata(**fields) -> dict:
 def notebook_load(data: bytes, *, max_bytes: int) -> NotebookNode:
     """Parse and validate a notebook file; ``NotebookInvalid`` with a one-line reason if not."""
     if len(data) > max_bytes:
-        raise NotebookInvalid(_("The notebook is %(size)s bytes; the limit is %(limit)s.")
-                              % {"size": f"{len(data):,}", "limit": f"{max_bytes:,}"})
+        raise NotebookInvalid(_("The notebook is %(size)s bytes; the limit is %(limit)s."),
+                              {"size": f"{len(data):,}", "limit": f"{max_bytes:,}"})
     try:
         raw = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise NotebookInvalid(_("The file is not UTF-8 text.")) from exc
     except json.JSONDecodeError as exc:
-        raise NotebookInvalid(_("The file is not JSON (line %(line)s: %(error)s).")
-                              % {"line": exc.lineno, "error": exc.msg}) from exc
+        raise NotebookInvalid(_("The file is not JSON (line %(line)s: %(error)s)."),
+                              {"line": exc.lineno, "error": exc.msg}) from exc
     if not isinstance(raw, dict) or "cells" not in raw or "nbformat" not in raw:
         raise NotebookInvalid(_("The JSON is not a Jupyter notebook (no cells or nbformat)."))
     if raw.get("nbformat") != 4:
         raise NotebookInvalid(_("Notebook format %(version)s is not supported; save it with "
-                                "Jupyter (format 4).") % {"version": raw.get("nbformat")})
+                                "Jupyter (format 4)."), {"version": raw.get("nbformat")})
     try:
         # reads() joins multi-line sources as saved on disk into strings.
         notebook = nbformat.reads(json.dumps(raw), as_version=nbformat.NO_CONVERT)
         nbformat.validate(notebook)
     except nbformat.ValidationError as exc:
-        raise NotebookInvalid(_("The notebook is malformed: %(error)s")
-                              % {"error": exc.message}) from exc
+        raise NotebookInvalid(_("The notebook is malformed: %(error)s"),
+                              {"error": exc.message}) from exc
     return notebook
 
 
@@ -128,26 +141,25 @@ def source_validate(notebook: NotebookNode) -> None:
         if not (is_grade(cell) or is_solution(cell) or is_locked(cell) or is_task(cell)):
             continue
         if not gid or not isinstance(gid, str):
-            raise NotebookInvalid(_("Cell %(index)s has nbgrader metadata but no grade_id.")
-                                  % {"index": index})
+            raise NotebookInvalid(_("Cell %(index)s has nbgrader metadata but no grade_id."),
+                                  {"index": index})
         if gid in seen:
-            raise NotebookInvalid(_("grade_id %(id)r is used by more than one cell.")
-                                  % {"id": gid})
+            raise NotebookInvalid(_("grade_id %(id)r is used by more than one cell."), {"id": gid})
         seen.add(gid)
         if is_grade(cell) or is_task(cell):
             try:
                 points = float(meta.get("points"))
             except (TypeError, ValueError) as exc:
-                raise NotebookInvalid(_("Cell %(id)r is graded but has no numeric points.")
-                                      % {"id": gid}) from exc
+                raise NotebookInvalid(_("Cell %(id)r is graded but has no numeric points."),
+                                      {"id": gid}) from exc
             if points < 0:
-                raise NotebookInvalid(_("Cell %(id)r has negative points.") % {"id": gid})
+                raise NotebookInvalid(_("Cell %(id)r has negative points."), {"id": gid})
             graded += 1
         lines = cell.source.split("\n")
         for begin, end in MARKERS:
             if sum(begin in line for line in lines) != sum(end in line for line in lines):
-                raise NotebookInvalid(_("Cell %(id)r has unbalanced %(begin)s/%(end)s markers.")
-                                      % {"id": gid, "begin": begin, "end": end})
+                raise NotebookInvalid(_("Cell %(id)r has unbalanced %(begin)s/%(end)s markers."),
+                                      {"id": gid, "begin": begin, "end": end})
     if not graded:
         raise NotebookInvalid(_("The notebook has no graded cells."))
 

@@ -1,14 +1,14 @@
 """Grading one submission against its source, in a fresh sandbox, by nbgrader's rules.
 
 ``notebook_grade`` is what the pipeline and ``manage.py grade_notebook`` call. It never
-trusts the submission beyond its answer cells (see ``grading.notebooks``), runs the cells in a
-sandbox (``grading.sandbox``) and scores each test as nbgrader does: 0 with an error or any
+trusts the submission beyond its answer cells (see ``grading.autograder.notebooks``), runs the cells in a
+sandbox (``grading.autograder.sandbox``) and scores each test as nbgrader does: 0 with an error or any
 output on stderr, the value of a trailing number as partial credit, otherwise full points.
 A test counts only when the runner answered for it with this run's nonce.
 
 Besides the scores (``GradeResult.as_dict``, what ``manage.py grade_notebook --json`` prints),
 a result carries one ``StepOutcome`` per step of the plan: what the feedback page
-(``grading.feedback``) shows and what the site stores (``GradeResult.as_record``). Hidden
+(``grading.autograder.feedback``) shows and what the site stores (``GradeResult.as_record``). Hidden
 tests never reach them: a test's source is shown as released (hidden region removed), a hidden
 test's failure is recorded as the fixed string ``"failed"`` and never with the exception's
 message, and every error or printed line that contains a line or a string literal of a hidden
@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grading.notebooks import (
+from grading.autograder.notebooks import (
     Plan,
     Step,
     _replace_regions,
@@ -36,10 +36,10 @@ from grading.notebooks import (
     preload_for,
     source_validate,
 )
-from grading.sandbox.local import Limits, LocalSandbox, SandboxPool, SandboxUnavailable
+from grading.autograder.sandbox.local import Limits, LocalSandbox, SandboxPool, SandboxUnavailable
 
 if TYPE_CHECKING:
-    from grading.sandbox.base import Sandbox
+    from grading.autograder.sandbox.base import Sandbox
 
 logger = logging.getLogger(__name__)
 
@@ -217,7 +217,7 @@ def _run_plan(plan: Plan, *, sandbox: Sandbox, timeout: float,
         raise SandboxUnavailable("the grading sandbox did not start")
     else:
         # The whole plan in one message, before any learner code runs: the runner closes its
-        # input after reading it (see grading/sandbox/runner.py). Each cell has its own nonce
+        # input after reading it (see grading/autograder/sandbox/runner.py). Each cell has its own nonce
         # and time limit; the notebook's deadline is kept here.
         runs = [(index, step, secrets.token_hex(16)) for index, step in enumerate(plan.steps)
                 if step.runs]
