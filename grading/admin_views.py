@@ -38,8 +38,8 @@ from wagtail.snippets.views import snippets as snippet_views
 
 from courses.models import CoursePage, Enrolment, ModulePage, ProgrammeRun
 from courses.models.runs import ACTIVE_STATUSES
-from grading.models import Assignment, Certificate, Extension, Submission
 from grading.autograder.notebooks import NotebookInvalid
+from grading.models import Assignment, Certificate, Extension, Submission
 from grading.selectors import (
     assignment_course,
     can_grade,

@@ -22,9 +22,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from grading.autograder.notebooks import NotebookInvalid
 from grading.hub import HubClient, HubNotFound, HubUnavailable, ServerState
 from grading.models import Assignment
-from grading.autograder.notebooks import NotebookInvalid
 from grading.services import SubmitOutcome, submission_create
 from lms.accounts.oidc import hub_username
 

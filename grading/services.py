@@ -35,6 +35,15 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from grading.autograder.engine import GradeResult, notebook_grade
+from grading.autograder.notebooks import (
+    NotebookInvalid,
+    grade_id,
+    grading_plan,
+    notebook_load,
+    source_validate,
+)
+from grading.autograder.release import assignment_key_of, released_notebook
+from grading.autograder.sandbox.local import SandboxUnavailable
 from grading.models import (
     Assignment,
     AssignmentDataFile,
@@ -45,15 +54,6 @@ from grading.models import (
     Submission,
     SubmissionState,
 )
-from grading.autograder.notebooks import (
-    NotebookInvalid,
-    grade_id,
-    grading_plan,
-    notebook_load,
-    source_validate,
-)
-from grading.autograder.release import assignment_key_of, released_notebook
-from grading.autograder.sandbox.local import SandboxUnavailable
 from grading.signals import grade_changed
 from grading.storage import content_store, sha256
 from grading.workers import sandbox_limits, sandbox_pool

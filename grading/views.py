@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from grading.autograder.notebooks import NotebookInvalid
 from grading.certificate_pdf import CertificateFontUnavailable, certificate_pdf_render
 from grading.certification import NotTheHolder, certificate_name_visibility_set
 from grading.hub import HubError, HubNotFound, HubUnavailable
@@ -46,7 +47,6 @@ from grading.lab import (
     lab_url,
 )
 from grading.models import Assignment, Certificate, Submission
-from grading.autograder.notebooks import NotebookInvalid
 from grading.selectors import can_grade, learner_assignment, submission_visible_to
 from grading.services import SubmissionRefused, learner_run, submission_create
 from grading.uploads import SizeLimitedUpload

@@ -19,27 +19,31 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from grading.autograder.notebooks import (
     Plan,
     Step,
     _replace_regions,
+    answer_names,
     grading_plan,
     notebook_load,
     preload_for,
     source_validate,
 )
-from grading.autograder.sandbox.local import Limits, LocalSandbox, SandboxPool, SandboxUnavailable
-
-if TYPE_CHECKING:
-    from grading.autograder.sandbox.base import Sandbox
+from grading.autograder.sandbox.local import (
+    DEFAULT_PRELOAD,
+    Limits,
+    SandboxPair,
+    SandboxPool,
+    SandboxUnavailable,
+)
+from grading.autograder.seccomp import runner_program
 
 logger = logging.getLogger(__name__)
 
@@ -157,39 +161,56 @@ def _test_score(reply: dict, points: float) -> float:
 
 
 def notebook_grade(*, source: bytes, submission: bytes, data_dir: Path | None = None,
-                   timeout: float = 60.0, cell_timeout: float = 30.0,
-                   max_bytes: int = DEFAULT_MAX_BYTES, limits: Limits | None = None,
-                   pool: SandboxPool | None = None,
-                   sandbox_factory: Callable[[], Sandbox] | None = None) -> GradeResult:
+                   hidden_dir: Path | None = None, timeout: float = 60.0,
+                   cell_timeout: float = 30.0, max_bytes: int = DEFAULT_MAX_BYTES,
+                   limits: Limits | None = None, pool: SandboxPool | None = None,
+                   sandbox_factory: Callable[[], SandboxPair] | None = None) -> GradeResult:
     """Grade ``submission`` against ``source``. Raises NotebookInvalid for unusable input.
 
-    The sandbox comes ready from ``pool`` when one is given, else from ``sandbox_factory``
-    (another backend: Docker, Kubernetes), else a local one is started; start-up then counts
-    against ``timeout``.
+    The learner's cells run in one sandbox, every test in another (the judge; see
+    docs/grading-engine.md). ``data_dir`` holds the data files both see, ``hidden_dir`` those
+    only the judge sees. The pair comes ready from ``pool`` when one is given, else from
+    ``sandbox_factory`` (another backend), else a local pair is started; start-up then
+    counts against ``timeout``.
     """
     source_nb = notebook_load(source, max_bytes=max_bytes)
     source_validate(source_nb)
     plan = grading_plan(source=source_nb, submission=notebook_load(submission,
                                                                    max_bytes=max_bytes))
     if pool is not None:
-        sandbox = pool.take(preload=preload_for(source_nb, pool.allowed))
+        pair = pool.take(preload=preload_for(source_nb, pool.allowed))
+        limits = pool.limits or Limits()
     elif sandbox_factory is not None:
-        sandbox = sandbox_factory()
+        pair = sandbox_factory()
+        limits = limits or Limits()
     else:
-        sandbox = LocalSandbox(limits=limits)
+        limits = limits or Limits()
+        pair = SandboxPair(limits=limits, preload=preload_for(source_nb, DEFAULT_PRELOAD))
     try:
+        quota = getattr(pair.learner, "disk_bytes", None)
         if data_dir:
-            _data_fits(data_dir, quota=getattr(sandbox, "disk_bytes", None))
-            shutil.copytree(data_dir, sandbox.workdir, dirs_exist_ok=True)
-        return _run_plan(plan, sandbox=sandbox, timeout=timeout, cell_timeout=cell_timeout)
+            _data_fits([data_dir], quota=quota)
+            for sandbox in (pair.learner, pair.judge):
+                shutil.copytree(data_dir, sandbox.workdir, dirs_exist_ok=True)
+        if hidden_dir:
+            _data_fits([d for d in (data_dir, hidden_dir) if d], quota=quota)
+            shutil.copytree(hidden_dir, pair.judge.workdir, dirs_exist_ok=True)
+        if not pair.wait_ready(timeout=START_TIMEOUT):
+            # Nothing of the learner's has run yet: the machine's fault, never a grade.
+            raise SandboxUnavailable("the grading sandbox did not start")
+        for sandbox, extra in ((pair.learner, {}),
+                               (pair.judge, {"answer_names": sorted(answer_names(source_nb))})):
+            sandbox.start(seccomp=runner_program(), threads=limits.threads,
+                          timeout=START_TIMEOUT, **extra)
+        return _run_plan(plan, pair=pair, timeout=timeout, cell_timeout=cell_timeout)
     finally:
-        sandbox.kill()
+        pair.kill()
 
 
-def _data_fits(data_dir: Path, *, quota: int | None) -> None:
+def _data_fits(folders: list[Path], *, quota: int | None) -> None:
     """Refuse data files larger than the sandbox's disk (the local backend copies them into
     it): the assignment's or the settings' fault, never a learner's grade."""
-    size = sum(f.stat().st_size for f in data_dir.rglob("*") if f.is_file())
+    size = sum(f.stat().st_size for d in folders for f in d.rglob("*") if f.is_file())
     if quota is not None and size > quota:
         raise SandboxUnavailable(
             f"the assignment's data files ({size} bytes) do not fit the sandbox's disk "
@@ -206,51 +227,61 @@ def _limit_message(replies: dict[int, dict]) -> str:
     return ""
 
 
-def _run_plan(plan: Plan, *, sandbox: Sandbox, timeout: float,
+TIMED_OUT = gettext_noop("A cell ran longer than its time limit.")
+NOTEBOOK_TIMED_OUT = gettext_noop("The notebook took too long to run.")
+DIED = gettext_noop("The notebook stopped the Python process (for example by exiting or using "
+                    "too much memory); later cells did not run.")
+
+
+def _run_plan(plan: Plan, *, pair: SandboxPair, timeout: float,
               cell_timeout: float) -> GradeResult:
+    """Run the plan's steps in order: learner cells in the learner process, tests in the
+    judge, locked cells in both (the judge keeps its own copy of what they define). Only the
+    judge's replies score; the learner's give feedback text."""
     deadline = time.monotonic() + timeout
     replies: dict[int, dict] = {}
     stopped: dict[int, dict] = {}  # the cell that timed out or died: for feedback, not scores
+    withheld: set[int] = set()  # learner text after hidden tests reached the learner process
     status, message = "graded", ""
-    if not sandbox.wait_ready(timeout=START_TIMEOUT):
-        # Nothing of the learner's has run yet: the machine's fault, never a grade.
-        raise SandboxUnavailable("the grading sandbox did not start")
-    else:
-        # The whole plan in one message, before any learner code runs: the runner closes its
-        # input after reading it (see grading/autograder/sandbox/runner.py). Each cell has its own nonce
-        # and time limit; the notebook's deadline is kept here.
-        runs = [(index, step, secrets.token_hex(16)) for index, step in enumerate(plan.steps)
-                if step.runs]
-        try:
-            sandbox.send({"op": "plan", "steps": [
-                {"kind": "test" if step.kind == "test" else "cell", "code": step.source,
-                 "nonce": nonce, "timeout": min(cell_timeout, timeout)}
-                for _index, step, nonce in runs]})
-        except OSError:  # the runner ended between its greeting and the plan
-            runs = runs[:1]
-        for index, _step, nonce in runs:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                stopped[index] = {"status": "timeout", "error": TIMEOUT_ERROR}
-                status, message = "timed_out", gettext_noop("The notebook took too long to run.")
-                break
-            reply = sandbox.receive(timeout=min(cell_timeout + 5, left))
-            if reply is None and time.monotonic() >= deadline:
-                stopped[index] = {"status": "timeout", "error": TIMEOUT_ERROR}
-                status, message = "timed_out", gettext_noop("The notebook took too long to run.")
-                break
-            if reply is None or reply.get("nonce") != nonce:
-                stopped[index] = {"status": "error", "error": DIED_ERROR}
-                status = "kernel_died"
-                message = gettext_noop("The notebook stopped the Python process (for example by "
-                                "exiting or using too much memory); later cells did not run.")
-                break
-            if reply["status"] == "timeout":
+    tainted = False
+    for index, step in enumerate(plan.steps):
+        if not step.runs:
+            continue
+        left = deadline - time.monotonic()
+        if left <= 0:
+            stopped[index] = {"status": "timeout", "error": TIMEOUT_ERROR}
+            status, message = "timed_out", NOTEBOOK_TIMED_OUT
+            break
+        wait = min(cell_timeout, left)
+        if step.kind == "test":
+            reply = _ask(pair.judge, {"op": "test", "code": step.source}, wait)
+        else:
+            reply = _ask(pair.learner, {"op": "cell", "code": step.source}, wait)
+            if reply is not None and step.kind == "locked":
+                judged = _ask(pair.judge, {"op": "locked", "code": step.source},
+                              max(min(cell_timeout, deadline - time.monotonic()), 0.1))
+                if judged is None:
+                    reply = None
+        if reply is None:
+            out_of_time = time.monotonic() >= deadline - 0.05 or pair.alive()
+            if out_of_time:
                 stopped[index] = {"status": "timeout", "error": TIMEOUT_ERROR}
                 status = "timed_out"
-                message = gettext_noop("A cell ran longer than its time limit.")
-                break
-            replies[index] = reply
+                message = NOTEBOOK_TIMED_OUT if time.monotonic() >= deadline else TIMED_OUT
+            else:
+                stopped[index] = {"status": "error", "error": DIED_ERROR}
+                status, message = "kernel_died", DIED
+            break
+        if tainted and step.kind != "test":
+            withheld.add(index)
+        if tainted and step.kind == "test":
+            withheld.add(index)
+        replies[index] = reply
+        if step.kind == "test" and reply.get("touched") and step.has_hidden_tests:
+            tainted = True
+        if step.kind == "test" and reply.get("learner_gone"):
+            status, message = "kernel_died", DIED
+            break
     if status == "graded":
         message = _limit_message(replies)
 
@@ -266,11 +297,24 @@ def _run_plan(plan: Plan, *, sandbox: Sandbox, timeout: float,
             cells.append(CellResult(grade_id=step.grade_id, score=0.0, max_score=step.points,
                                     passed=False))
     redact = _Redactor(plan)
-    steps = [_step_outcome(step, replies.get(index, stopped.get(index)), redact)
+    steps = [_step_outcome(step, replies.get(index, stopped.get(index)), redact,
+                           withheld=index in withheld)
              for index, step in enumerate(plan.steps)]
     return GradeResult(status=status, score=sum(c.score for c in cells),
                        max_score=plan.max_score, needs_manual_grade=plan.needs_manual_grade,
                        cells=cells, message=message, steps=steps)
+
+
+def _ask(sandbox, command: dict, timeout: float) -> dict | None:
+    """One command and its "done" answer; None when the runner ended or took too long."""
+    try:
+        sandbox.send(command)
+    except OSError:
+        return None
+    reply = sandbox.receive(timeout=timeout)
+    if not isinstance(reply, dict) or reply.get("op") != "done":
+        return None
+    return reply
 
 
 def _reply_passed(reply: dict | None) -> bool:
@@ -336,6 +380,14 @@ class _Redactor:
             and not any(fragment in line for fragment in self.contained))
 
 
+def _error_type(error: str | None) -> str | None:
+    """Only the exception's type of an error text (``"AssertionError"``)."""
+    if not error:
+        return error
+    name = error.split(":", 1)[0].strip()
+    return name if name.isidentifier() else "Error"
+
+
 def _storable(text: str | None) -> str | None:
     """Text PostgreSQL's jsonb accepts: no NUL characters, no lone surrogates."""
     if text is None:
@@ -344,8 +396,16 @@ def _storable(text: str | None) -> str | None:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-def _step_outcome(step: Step, reply: dict | None, redact: _Redactor) -> StepOutcome:
+WITHHELD = gettext_noop("(Not shown: this ran after hidden tests had called your code, so its "
+                        "output could carry them.)")
+
+
+def _step_outcome(step: Step, reply: dict | None, redact: _Redactor, *,
+                  withheld: bool = False) -> StepOutcome:
     ran = reply is not None
+    if withheld and reply is not None:
+        reply = dict(reply, stdout=WITHHELD if reply.get("stdout") else "",
+                     error=_error_type(reply.get("error")))
     outcome = StepOutcome(kind=step.kind, cell_type=step.cell_type, grade_id=step.grade_id,
                           source_shown=step.source, ran=ran)
     if step.kind in ("test", "locked", "task"):

@@ -318,3 +318,47 @@ def preload_for(notebook: NotebookNode, allowed: tuple[str, ...]) -> tuple[str, 
     return tuple(m for m in allowed
                  if any(n == m or n.startswith(m + ".") or m.startswith(n + ".")
                         for n in names))
+
+
+def bound_names(source: str) -> set[str]:
+    """The names a cell's code binds at the top level (assignments, definitions, imports,
+    loop and ``with`` targets, and ``global`` declarations in its functions). Magics and
+    shell lines are left out; a cell that does not parse binds nothing we can know."""
+    code = "\n".join(line for line in source.splitlines()
+                     if not line.lstrip().startswith(("%", "!")))
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return set()
+    names: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            for inner in ast.walk(node):  # what its functions declare global
+                if isinstance(inner, ast.Global):
+                    names.update(inner.names)
+            return
+        if isinstance(node, ast.Lambda):
+            return
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return names
+
+
+def answer_names(source: NotebookNode) -> set[str]:
+    """The names the instructor's own solution cells bind: the learner's answers. A test
+    reads these from the learner's process; every other name the source's locked and test
+    cells define, the judge keeps its own (a learner cannot replace an instructor's data,
+    helper or expected value)."""
+    names: set[str] = set()
+    for cell in source.cells:
+        if cell.cell_type == "code" and is_solution(cell):
+            names |= bound_names(cell.source)
+    return names

@@ -30,9 +30,9 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from courses.models import ModulePage, ModuleProgress, ProgrammePage
+from grading.autograder.notebooks import grade_id, is_solution
 from grading.demo import DEMO_ASSIGNMENTS, source_path
 from grading.models import Assignment, Certificate, Grade
-from grading.autograder.notebooks import grade_id, is_solution
 from lms.core.demo import DEMO_PASSWORD
 from tests.browser.steps import NewLearner, complete_reading, enrol, sign_up, submit_form
 from tests.grading.test_worker import wait_for

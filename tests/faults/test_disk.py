@@ -16,8 +16,8 @@ import pytest
 from django.urls import reverse
 
 from grading.autograder.engine import DISK_FULL, FILE_TOO_LARGE
-from grading.models import Grade
 from grading.autograder.sandbox.local import Limits, LocalSandbox, SandboxUnavailable
+from grading.models import Grade
 from grading.services import submission_create
 from tests.grading.conftest import notebook_with
 from tests.grading.test_engine import grade

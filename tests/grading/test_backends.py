@@ -27,7 +27,11 @@ from grading.autograder.sandbox.base import (
     sandbox_class,
 )
 from grading.autograder.sandbox.docker import DockerSandbox, docker_command
-from grading.autograder.sandbox.kubernetes import KubernetesSandbox, job_manifest, network_policy_manifest
+from grading.autograder.sandbox.kubernetes import (
+    KubernetesSandbox,
+    job_manifest,
+    network_policy_manifest,
+)
 from grading.autograder.sandbox.local import RUNNER, LocalSandbox
 
 LIMITS = Limits(cpu_seconds=30, memory_bytes=512 * 1024 * 1024, file_bytes=8 * 1024 * 1024,

@@ -17,7 +17,6 @@ import re
 import nbformat
 import pytest
 
-from grading.demo import ASSIGNMENTS_DIR, DATA_DIR, DEMO_ASSIGNMENTS
 from grading.autograder.engine import notebook_grade
 from grading.autograder.notebooks import (
     grading_plan,
@@ -28,6 +27,7 @@ from grading.autograder.notebooks import (
     source_validate,
 )
 from grading.autograder.release import released_notebook
+from grading.demo import ASSIGNMENTS_DIR, DATA_DIR, DEMO_ASSIGNMENTS
 
 KEYS = list(DEMO_ASSIGNMENTS)
 POINTS = {"sensor-spc": (8, 2), "pm-classifier": (8, 2), "defect-inspector": (8, 3)}

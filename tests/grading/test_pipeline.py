@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 
 from courses.models import ModuleProgress
-from grading.models import Grade, GradeAudit, ReleaseState, Submission, SubmissionState
 from grading.autograder.notebooks import NotebookInvalid
+from grading.models import Grade, GradeAudit, ReleaseState, Submission, SubmissionState
 from grading.services import (
     GradeChangeRefused,
     SubmissionRefused,

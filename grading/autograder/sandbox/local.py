@@ -14,8 +14,10 @@ copies them into its work directory before any learner code runs.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import socket
 import resource
 import select
 import shutil
@@ -28,10 +30,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-RUNNER = Path(__file__).with_name("runner.py")
+INSIDE = Path(__file__).resolve().parent.parent / "inside"  # judge.py, learner.py, wire.py
+ROLES = ("learner", "judge")
 # Inside the sandbox; not under /work, where the project itself may live.
 WORKDIR = "/home/grader"
-INBOX = "/run/aimd-inbox"  # the runner's copy of this path is in runner.py
+INBOX = "/run/aimd-inbox"  # the learner's copy of this path is in inside/learner.py
+MAX_LINE = 8 * 1024 * 1024  # a control line longer than this is a broken sandbox
 
 
 class SandboxUnavailable(RuntimeError):
@@ -40,11 +44,30 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Limits:
+    """Limits of one sandbox (the judge and the learner process each get these).
+
+    ``memory_bytes`` is the whole sandbox: the process's address space plus its two tmpfs
+    mounts (the work directory, ``disk_bytes``, and ``/tmp``, ``tmp_bytes``), so that
+    nothing a submission does, in memory or on its disks, goes past it. Processes cannot be
+    made at all (seccomp); ``threads`` caps the threads.
+    """
+
     cpu_seconds: int = 60
-    memory_bytes: int = 1024 * 1024 * 1024
+    memory_bytes: int = 2 * 1024 * 1024 * 1024
     file_bytes: int = 64 * 1024 * 1024
     open_files: int = 256
-    disk_bytes: int = 512 * 1024 * 1024  # each of the work directory and /tmp (tmpfs)
+    disk_bytes: int = 512 * 1024 * 1024
+    tmp_bytes: int = 64 * 1024 * 1024
+    threads: int = 32
+
+    @property
+    def address_space_bytes(self) -> int:
+        left = self.memory_bytes - self.disk_bytes - self.tmp_bytes
+        if left < 256 * 1024 * 1024:
+            raise SandboxUnavailable(
+                "GRADING_MEMORY_BYTES must exceed GRADING_DISK_BYTES by at least 320 MiB "
+                "(the sandbox's disks count against its memory)")
+        return left
 
 
 def _python_paths() -> list[str]:
@@ -53,13 +76,21 @@ def _python_paths() -> list[str]:
     return sorted(p for p in paths if p and Path(p).exists())
 
 
-# Imported by the runner before learner code: shared start-up cost, paid while the sandbox
-# waits in the pool instead of while a learner waits for a grade.
+# Imported by the runners before anything is graded: shared start-up cost, paid while the
+# sandbox waits in the pool instead of while a learner waits for a grade.
 DEFAULT_PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "sklearn")
+# One thread for the math libraries: the thread cap and the CPU limit are per sandbox.
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def bwrap_command(*, workdir: Path, preload: tuple[str, ...] = (),
-                  disk_bytes: int = Limits.disk_bytes) -> list[str]:
+def bwrap_command(*, role: str, workdir: Path, preload: tuple[str, ...] = (),
+                  limits: Limits = Limits(), link_fd: int = 3,
+                  seccomp_fd: int | None = None, hidden: Path | None = None) -> list[str]:
+    """The bubblewrap argv of a ``role`` runner ("learner" or "judge"). Data files come in
+    read-only at ``INBOX`` and the runner copies them to its tmpfs work directory before
+    anything runs: the visible ones for the learner, visible and hidden ones for the judge."""
+    if role not in ROLES:
+        raise ValueError(f"unknown sandbox role {role!r}")
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed")
@@ -71,27 +102,31 @@ def bwrap_command(*, workdir: Path, preload: tuple[str, ...] = (),
         "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
         "--ro-bind-try", "/etc/localtime", "/etc/localtime",
         "--ro-bind-try", "/etc/fonts", "/etc/fonts",
-        # No /proc: learner code cannot read its own memory through /proc/self/mem (where
-        # the grader's nonces live) nor see the process table.
-        "--dev", "/dev", "--size", str(disk_bytes), "--tmpfs", "/tmp",  # noqa: S108 - inside
+        # No /proc: nothing of the process table, and no /proc/self/mem.
+        "--dev", "/dev", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",  # noqa: S108
     ]
     for path in _python_paths():
         command += ["--ro-bind", path, path]
-    command += [
-        "--ro-bind", str(RUNNER), "/runner/runner.py",
-        "--size", str(disk_bytes), "--tmpfs", WORKDIR, "--ro-bind", str(workdir), INBOX,
-        "--chdir", WORKDIR,
-        "--clearenv", "--setenv", "HOME", WORKDIR, "--setenv", "PATH", "/usr/bin:/bin",
-        "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "LANG", "C.UTF-8",
-        sys.executable, "-I", "/runner/runner.py", ",".join(preload),
-    ]
+    command += ["--ro-bind", str(INSIDE), "/aimd"]
+    command += ["--size", str(limits.disk_bytes), "--tmpfs", WORKDIR,
+                "--ro-bind", str(workdir), INBOX]
+    command += ["--chdir", WORKDIR, "--clearenv", "--setenv", "HOME", WORKDIR,
+                "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
+                "--setenv", "LANG", "C.UTF-8"]
+    for name in THREAD_ENV:
+        command += ["--setenv", name, "1"]
+    if seccomp_fd is not None:
+        command += ["--seccomp", str(seccomp_fd)]
+    command += [sys.executable, "-I", f"/aimd/{role}.py", ",".join(preload), str(link_fd)]
     return command
 
 
 def _limit(limits: Limits):
+    address_space = limits.address_space_bytes
+
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -133,12 +168,24 @@ class PipeSandbox:
             if not chunk:
                 return None  # the runner (or the client carrying it) has ended
             self._buffer += chunk
+            if len(self._buffer) > MAX_LINE:
+                return None  # no line of the protocol is this long: a broken sandbox
         line, self._buffer = self._buffer.split(b"\n", 1)
         try:
             message = json.loads(line)
         except (json.JSONDecodeError, UnicodeDecodeError):
             return None
         return message if isinstance(message, dict) else None
+
+    def start(self, *, seccomp: bytes, threads: int, timeout: float, **extra) -> None:
+        """Hand the runner its kernel limits (and the judge its names); once it says
+        "started", they are in force. SandboxUnavailable if it cannot."""
+        self.send({"op": "start", "seccomp": base64.b64encode(seccomp).decode(),
+                   "threads": threads, **extra})
+        answer = self.receive(timeout=timeout)
+        if not answer or answer.get("op") != "started":
+            reason = (answer or {}).get("error") or "no answer"
+            raise SandboxUnavailable(f"the grading sandbox could not confine itself: {reason}")
 
     def _close_pipes(self) -> None:
         for stream in (self.process.stdin, self.process.stdout):
@@ -160,61 +207,109 @@ class PipeSandbox:
 
 
 class LocalSandbox(PipeSandbox):
-    """One runner in one fresh sandbox with its own work directory; used for one
-    submission, then killed (``kill`` also removes the work directory)."""
+    """One runner (``role``) in one fresh sandbox with its own work directory; used for one
+    submission, then killed (``kill`` also removes the work directory). ``link`` is its end
+    of the socket to the other runner of the pair."""
 
-    def __init__(self, *, limits: Limits | None = None, preload: tuple[str, ...] = ()) -> None:
-        self._tmp = tempfile.TemporaryDirectory(prefix="grade-")
+    def __init__(self, *, role: str = "learner", limits: Limits | None = None,
+                 preload: tuple[str, ...] = (), link: socket.socket | None = None) -> None:
+        from grading.autograder.seccomp import base_program
+
+        self.role = role
+        self.limits = limits or Limits()
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"grade-{role}-")
         self.workdir = Path(self._tmp.name) / "work"
         self.workdir.mkdir()
         self.workdir.chmod(0o755)  # the sandbox's uid 65534 reads the data files from here
         self.ready = False
         self.preload = tuple(preload)
-        self.disk_bytes = (limits or Limits()).disk_bytes  # the engine checks data against it
+        self.disk_bytes = self.limits.disk_bytes  # the engine checks data against it
+        if link is None:
+            link, self._other_end = socket.socketpair()
+        read_end, write_end = os.pipe()
         try:
+            program = base_program()
+            os.write(write_end, program)  # a few hundred bytes: fits the pipe's buffer
+            os.close(write_end)
             self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-                bwrap_command(workdir=self.workdir, preload=preload,
-                              disk_bytes=self.disk_bytes),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                preexec_fn=_limit(limits or Limits()), start_new_session=True,
+                bwrap_command(role=role, workdir=self.workdir, preload=self.preload,
+                              limits=self.limits, link_fd=link.fileno(),
+                              seccomp_fd=read_end),
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                preexec_fn=_limit(self.limits), start_new_session=True,
+                pass_fds=(link.fileno(), read_end),
             )
         except OSError as exc:  # out of processes or file descriptors: the machine's fault
             self._tmp.cleanup()
             raise SandboxUnavailable(f"the sandbox could not be started: {exc}") from exc
+        finally:
+            os.close(read_end)
+            link.close()  # the child has its copy
 
     def kill(self) -> None:
         self._end_process()
         self._tmp.cleanup()
 
 
+class SandboxPair:
+    """A learner process and a judge in two sandboxes, joined by a socket of their own
+    (the grader never relays it), started together and used for one submission."""
+
+    def __init__(self, *, limits: Limits | None = None, preload: tuple[str, ...] = ()) -> None:
+        learner_end, judge_end = socket.socketpair()
+        self.preload = tuple(preload)
+        try:
+            self.learner = LocalSandbox(role="learner", limits=limits, preload=preload,
+                                        link=learner_end)
+        except BaseException:
+            judge_end.close()
+            raise
+        try:
+            self.judge = LocalSandbox(role="judge", limits=limits, preload=preload,
+                                      link=judge_end)
+        except BaseException:
+            self.learner.kill()
+            raise
+
+    def wait_ready(self, *, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        return (self.learner.wait_ready(timeout=timeout)
+                and self.judge.wait_ready(timeout=max(deadline - time.monotonic(), 0.1)))
+
+    def alive(self) -> bool:
+        return self.learner.process.poll() is None and self.judge.process.poll() is None
+
+    def kill(self) -> None:
+        self.learner.kill()
+        self.judge.kill()
+
+
 class SandboxPool:
-    """Sandboxes started ahead of time (runner up, libraries imported), each used once.
+    """Sandbox pairs started ahead of time (runners up, libraries imported), each used once.
 
     A background thread keeps ``size`` of them ready; ``take`` hands one out at once, or
     starts one when none fits. One pool per worker process.
 
-    What a sandbox imports ahead is what the notebooks being graded import, among the
+    What a pair imports ahead is what the notebooks being graded import, among the
     libraries ``allowed`` (the expensive ones: scikit-learn alone takes 0.6 s): ``take``
-    says what the next notebook needs, any ready sandbox with at least that is used, and the
-    pool refills with what was last asked for. A trivial notebook then costs a 0.1 s
-    sandbox, not a 1.3 s one, and a deadline rush on one assignment is served by sandboxes
-    made for it.
+    says what the next notebook needs, any ready pair with at least that is used, and the
+    pool refills with what was last asked for. A trivial notebook then costs a light pair,
+    and a deadline rush on one assignment is served by pairs made for it.
     """
 
     def __init__(self, *, size: int = 2, limits: Limits | None = None,
                  preload: tuple[str, ...] = DEFAULT_PRELOAD) -> None:
         self.size, self.limits = size, limits
         self.allowed = tuple(preload)
-        self.preload = tuple(preload)  # what the filler imports in new sandboxes
-        self._ready: list[LocalSandbox] = []
+        self.preload = tuple(preload)  # what the filler imports in new pairs
+        self._ready: list[SandboxPair] = []
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._filler = threading.Thread(target=self._fill, name="sandbox-pool", daemon=True)
         self._filler.start()
 
-    def _start(self, preload: tuple[str, ...]) -> LocalSandbox:
-        return LocalSandbox(limits=self.limits, preload=preload)
+    def _start(self, preload: tuple[str, ...]) -> SandboxPair:
+        return SandboxPair(limits=self.limits, preload=preload)
 
     def _fill(self) -> None:
         while not self._closed.is_set():
@@ -224,40 +319,44 @@ class SandboxPool:
             if not missing:
                 self._closed.wait(0.02)
                 continue
-            sandbox = self._start(preload)
-            if sandbox.wait_ready(timeout=60):
+            try:
+                pair = self._start(preload)
+            except SandboxUnavailable:
+                self._closed.wait(1)
+                continue
+            if pair.wait_ready(timeout=60):
                 with self._lock:
-                    self._ready.append(sandbox)
+                    self._ready.append(pair)
                     surplus = self._ready[:-self.size] if len(self._ready) > self.size else []
                     del self._ready[:len(surplus)]
                 for old in surplus:
                     old.kill()
             else:
-                sandbox.kill()
+                pair.kill()
                 self._closed.wait(1)  # do not spin when sandboxes cannot start
 
-    def take(self, preload: tuple[str, ...] | None = None) -> LocalSandbox:
-        """A fresh sandbox that has imported at least ``preload`` (default: everything
-        allowed); the pool's next sandboxes will import exactly that."""
+    def take(self, preload: tuple[str, ...] | None = None) -> SandboxPair:
+        """A fresh pair that has imported at least ``preload`` (default: everything
+        allowed); the pool's next pairs will import exactly that."""
         wanted = tuple(m for m in (self.allowed if preload is None else preload)
                        if m in self.allowed)
         with self._lock:
             if wanted != self.preload:
                 self.preload = wanted
-                # Sandboxes that imported less than needed are of no use any more.
-                stale = [s for s in self._ready if not set(wanted) <= set(s.preload)]
-                self._ready = [s for s in self._ready if s not in stale]
+                # Pairs that imported less than needed are of no use any more.
+                stale = [p for p in self._ready if not set(wanted) <= set(p.preload)]
+                self._ready = [p for p in self._ready if p not in stale]
             else:
                 stale = []
             chosen = None
             while self._ready:
                 candidate = self._ready.pop(0)
-                if candidate.process.poll() is None:
+                if candidate.alive():
                     chosen = candidate
                     break
                 stale.append(candidate)
-        for sandbox in stale:
-            sandbox.kill()
+        for pair in stale:
+            pair.kill()
         return chosen or self._start(wanted)
 
     def ready_count(self) -> int:
@@ -269,5 +368,5 @@ class SandboxPool:
         self._filler.join(timeout=70)
         with self._lock:
             ready, self._ready = self._ready, []
-        for sandbox in ready:
-            sandbox.kill()
+        for pair in ready:
+            pair.kill()
