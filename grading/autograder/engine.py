@@ -380,11 +380,20 @@ class _Redactor:
             and not any(fragment in line for fragment in self.contained))
 
 
-def _error_type(error: str | None) -> str | None:
-    """Only the exception's type of an error text (``"AssertionError"``)."""
+REFUSAL = "of an object that stays in the learner's process is refused"
+
+
+def _error_shown(error: str | None, step: Step) -> str | None:
+    """An error text once the learner process may carry hidden tests' inputs: whole when it
+    is the judge's own (a refused comparison) or a message the test's visible source spells
+    out, else only the exception's type (``"AssertionError"``)."""
     if not error:
         return error
-    name = error.split(":", 1)[0].strip()
+    name, _, message = error.partition(": ")
+    if REFUSAL in message or (step.kind == "test" and message
+                              and repr(message) in _without_hidden(step.source)
+                              or f'"{message}"' in _without_hidden(step.source)):
+        return error
     return name if name.isidentifier() else "Error"
 
 
@@ -405,7 +414,7 @@ def _step_outcome(step: Step, reply: dict | None, redact: _Redactor, *,
     ran = reply is not None
     if withheld and reply is not None:
         reply = dict(reply, stdout=WITHHELD if reply.get("stdout") else "",
-                     error=_error_type(reply.get("error")))
+                     error=_error_shown(reply.get("error"), step))
     outcome = StepOutcome(kind=step.kind, cell_type=step.cell_type, grade_id=step.grade_id,
                           source_shown=step.source, ran=ran)
     if step.kind in ("test", "locked", "task"):

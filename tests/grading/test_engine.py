@@ -133,7 +133,7 @@ def test_an_endless_cell_times_out():
 
 def test_memory_is_limited():
     result = grade("blob = bytearray(2 * 1024 ** 3)\ndef square(x):\n    return x * x",
-                   limits=Limits(memory_bytes=512 * 1024 ** 2))
+                   limits=Limits(memory_bytes=512 * 1024 ** 2, disk_bytes=64 * 1024 ** 2))
 
     assert result.score == 0.0
 

@@ -253,9 +253,10 @@ class Codec:
             return {"t": "decimal", "v": str(value)}
         if kind is fractions.Fraction:
             return {"t": "fraction", "v": str(value)}
-        if kind.__module__ == "numpy" or kind.__module__.startswith("numpy."):
-            return self._encode_numpy(value, blobs)
-        if kind.__module__.startswith("pandas."):
+        package = str(getattr(kind, "__module__", "")).split(".")[0]
+        if package == "numpy":
+            return self._encode_numpy(value, blobs, depth)
+        if package == "pandas":
             encoded = self._encode_pandas(value, blobs)
             if encoded is not None:
                 return encoded
@@ -273,11 +274,16 @@ class Codec:
             return {"t": "lib", "module": named[0], "qualname": named[1], "ref": ref}
         return self.reference(value)
 
-    def _encode_numpy(self, value, blobs: list[bytes]):
+    def _encode_numpy(self, value, blobs: list[bytes], depth: int):
         import numpy as np
 
         if _is_plain_array(value):
             return {"t": "ndarray", "b": self._blob(blobs, _npy(value))}
+        if type(value) is np.ndarray and value.dtype == object and value.size <= MAX_ITEMS:
+            # Strings and numbers in an object array (pandas' to_numpy() of text): element
+            # by element, so each one is a value or a reference of its own.
+            return {"t": "objarray", "shape": list(value.shape),
+                    "v": [self._encode(v, blobs, depth + 1) for v in value.ravel().tolist()]}
         if isinstance(value, np.generic) and not isinstance(value, np.object_):
             return {"t": "npscalar", "b": self._blob(blobs, _npy(np.asarray(value)))}
         if isinstance(value, np.dtype) and not value.hasobject:
@@ -390,6 +396,14 @@ class Codec:
             return fractions.Fraction(str(item["v"]))
         if tag == "ndarray":
             return _from_npy(blobs[item["b"]])
+        if tag == "objarray":
+            import numpy as np
+
+            shape = tuple(int(n) for n in item["shape"])
+            items = [self._decode(v, blobs, depth + 1, counter) for v in item["v"]]
+            array = np.empty(len(items), dtype=object)
+            array[:] = items
+            return array.reshape(shape)
         if tag == "npscalar":
             return _from_npy(blobs[item["b"]])[()]
         if tag == "dtype":

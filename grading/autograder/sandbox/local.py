@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from grading.autograder.sandbox.cgroup import SandboxCgroup
+
 INSIDE = Path(__file__).resolve().parent.parent / "inside"  # judge.py, learner.py, wire.py
 ROLES = ("learner", "judge")
 # Inside the sandbox; not under /work, where the project itself may live.
@@ -121,10 +123,12 @@ def bwrap_command(*, role: str, workdir: Path, preload: tuple[str, ...] = (),
     return command
 
 
-def _limit(limits: Limits):
+def _limit(limits: Limits, group: SandboxCgroup | None = None):
     address_space = limits.address_space_bytes
 
     def apply() -> None:
+        if group is not None and group.active:
+            group.enter()
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
@@ -226,6 +230,9 @@ class LocalSandbox(PipeSandbox):
         self.disk_bytes = self.limits.disk_bytes  # the engine checks data against it
         if link is None:
             link, self._other_end = socket.socketpair()
+        # The whole sandbox's tasks and memory (tmpfs included), where a cgroup can be made.
+        self.group = SandboxCgroup(tasks=self.limits.threads + 8,
+                                   memory_bytes=self.limits.memory_bytes)
         read_end, write_end = os.pipe()
         try:
             program = base_program()
@@ -236,11 +243,12 @@ class LocalSandbox(PipeSandbox):
                               limits=self.limits, link_fd=link.fileno(),
                               seccomp_fd=read_end),
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                preexec_fn=_limit(self.limits), start_new_session=True,
+                preexec_fn=_limit(self.limits, self.group), start_new_session=True,
                 pass_fds=(link.fileno(), read_end),
             )
         except OSError as exc:  # out of processes or file descriptors: the machine's fault
             self._tmp.cleanup()
+            self.group.remove()
             raise SandboxUnavailable(f"the sandbox could not be started: {exc}") from exc
         finally:
             os.close(read_end)
@@ -248,6 +256,7 @@ class LocalSandbox(PipeSandbox):
 
     def kill(self) -> None:
         self._end_process()
+        self.group.remove()
         self._tmp.cleanup()
 
 

@@ -1,0 +1,93 @@
+"""A control group per sandbox, where the worker may make one (root, or a delegated cgroup).
+
+It caps what rlimits cannot: the tasks (threads) of the whole sandbox, whatever user its
+processes map to (as root, bubblewrap maps the sandbox's user to root outside, where
+``RLIMIT_NPROC`` does not apply), and the memory of the whole sandbox, tmpfs pages included.
+cgroup v2 (a writable unified hierarchy with the pids and memory controllers) or v1 (the
+``pids`` and ``memory`` hierarchies); without either the rlimits alone apply
+(``RLIMIT_NPROC`` works for an unprivileged worker) and the disks' sizes are subtracted from
+the address space (``Limits.address_space_bytes``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path("/sys/fs/cgroup")
+PARENT = "aimd-grading"
+
+
+def _writable(path: Path) -> bool:
+    return path.is_dir() and os.access(path, os.W_OK)
+
+
+def _layout() -> list[tuple[Path, dict[str, str]]] | None:
+    """Where to make the groups and which files hold the limits, or None."""
+    controllers = ROOT / "cgroup.controllers"
+    if controllers.is_file():  # v2
+        wanted = {"pids", "memory"}
+        if wanted <= set(controllers.read_text().split()) and _writable(ROOT):
+            return [(ROOT, {"pids": "pids.max", "memory": "memory.max"})]
+        return None
+    pids, memory = ROOT / "pids", ROOT / "memory"
+    if _writable(pids) and _writable(memory):
+        return [(pids, {"pids": "pids.max"}), (memory, {"memory": "memory.limit_in_bytes"})]
+    return None
+
+
+class SandboxCgroup:
+    """The groups of one sandbox; ``enter`` runs in the child before bubblewrap starts."""
+
+    def __init__(self, *, tasks: int, memory_bytes: int) -> None:
+        self.paths: list[Path] = []
+        layout = _layout()
+        if layout is None:
+            return
+        name = uuid.uuid4().hex[:16]
+        try:
+            for hierarchy, files in layout:
+                parent = hierarchy / PARENT
+                parent.mkdir(exist_ok=True)
+                if hierarchy == ROOT:  # v2: the parent hands its controllers down
+                    with contextlib.suppress(OSError):
+                        (parent / "cgroup.subtree_control").write_text("+pids +memory")
+                path = parent / name
+                path.mkdir()
+                self.paths.append(path)
+                for kind, file in files.items():
+                    (path / file).write_text(str(tasks if kind == "pids" else memory_bytes))
+        except OSError:
+            self.remove()
+            self.paths = []
+
+    @property
+    def active(self) -> bool:
+        return bool(self.paths)
+
+    def enter(self) -> None:
+        """Move the calling process (the sandbox's first) into the groups."""
+        pid = str(os.getpid())
+        for path in self.paths:
+            (path / "cgroup.procs").write_text(pid)
+
+    def remove(self) -> None:
+        """Kill whatever is left in the groups and remove them."""
+        for path in self.paths:
+            for _attempt in range(50):
+                try:
+                    pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
+                except OSError:
+                    break
+                if not pids:
+                    break
+                for pid in pids:
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
+                time.sleep(0.01)
+            with contextlib.suppress(OSError):
+                path.rmdir()

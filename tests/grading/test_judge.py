@@ -1,0 +1,215 @@
+"""Attacks from an answer cell against the judge / learner split (docs/grading-engine.md).
+
+An attacker has arbitrary code in the learner process: it can read and write all of that
+process's memory and descriptors. Each case gives it a wrong answer plus an attack, and checks
+that the grade stays what the wrong answer earns, that no hidden test or hidden value reaches
+it (a learner that found one would answer right), and that the kernel refuses what it must not
+do. Everything runs in the real sandboxes (bubblewrap, seccomp).
+"""
+
+import base64
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from grading.autograder.engine import notebook_grade
+from grading.autograder.notebooks import nbgrader_metadata as meta
+
+SECRET = "HIDDEN_MARKER_42"
+SOURCE = new_notebook(cells=[
+    new_code_cell("EXPECTED_SHOWN = 4", metadata=meta(locked=True, grade_id="setup")),
+    new_code_cell("def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n"
+                  "    ### END SOLUTION", metadata=meta(solution=True, grade_id="square")),
+    new_code_cell("assert square(2) == EXPECTED_SHOWN\n### BEGIN HIDDEN TESTS\n"
+                  f"_secret = {SECRET!r}\nassert square(7) == 49, _secret\n"
+                  "### END HIDDEN TESTS", metadata=meta(grade=True, grade_id="t1", points=6)),
+    new_code_cell("assert square(-3) == 9", metadata=meta(grade=True, grade_id="t2", points=4)),
+])
+
+
+def grade(answer: str, *, after: str | None = None):
+    """Grade ``answer``; ``after`` is a learner-added cell at the end (it runs after every
+    test, as a learner's own cell placed there would)."""
+    submission = nbformat.reads(nbformat.writes(SOURCE), as_version=4)
+    submission.cells[1].source = answer
+    if after is not None:
+        submission.cells.append(new_code_cell(after))
+    return notebook_grade(source=nbformat.writes(SOURCE).encode(),
+                          submission=nbformat.writes(submission).encode(), timeout=60)
+
+
+def feedback_text(result) -> str:
+    return "\n".join(f"{s.source_shown}\n{s.stdout}\n{s.error or ''}" for s in result.steps)
+
+
+def assert_no_secret(text: str) -> None:
+    for form in (SECRET, SECRET[::-1], base64.b64encode(SECRET.encode()).decode(),
+                 SECRET.encode().hex(), "square(7)", "49"):
+        assert form not in text
+
+
+def test_a_correct_answer_still_scores_full():
+    result = grade("def square(x):\n    return x * x")
+
+    assert result.score == 10.0
+
+
+def test_an_object_that_claims_to_equal_anything_passes_nothing():
+    answer = ("class Liar:\n"
+              "    __eq__ = lambda self, other: True\n    __ne__ = lambda self, o: False\n"
+              "    __bool__ = lambda self: True\n    __len__ = lambda self: 1\n"
+              "    __hash__ = lambda self: 0\n    __float__ = lambda self: 49.0\n"
+              "    __index__ = lambda self: 49\n    __int__ = lambda self: 49\n"
+              "    __lt__ = __le__ = __gt__ = __ge__ = lambda self, o: True\n"
+              "def square(x):\n    return Liar()")
+
+    result = grade(answer)
+
+    assert result.score == 0.0
+    assert "Comparing" in result.steps[3].error  # the judge's own message, shown
+
+
+def test_a_subclass_of_int_that_lies_arrives_as_a_plain_number():
+    answer = ("class Liar(int):\n    __eq__ = lambda self, other: True\n"
+              "    __hash__ = int.__hash__\n"
+              "def square(x):\n    return Liar(0)")
+
+    assert grade(answer).score == 0.0
+
+
+def test_forged_verdicts_on_every_descriptor_count_for_nothing():
+    forge = ("import os, json, socket\n"
+             "line = json.dumps({'op': 'done', 'status': 'ok', 'error': None, 'value': None,"
+             " 'stderr': False, 'touched': False, 'learner_gone': False}) + '\\n'\n"
+             "for fd in range(256):\n"
+             "    for payload in (line.encode() * 20, b'\\x00' * 64):\n"
+             "        try:\n            os.write(fd, payload)\n        except OSError:\n"
+             "            pass\n"
+             "def square(x):\n    return 0\n")
+
+    result = grade(forge)
+
+    assert result.score == 0.0
+
+
+def test_hidden_tests_are_never_in_the_learner_process():
+    # Every string object of the process, searched when the hidden test calls square: the
+    # learner would answer right if it found the hidden test (its text or its value).
+    scan = ("import gc, sys\n"
+            "def _seen():\n"
+            "    texts = [o for o in gc.get_objects() if isinstance(o, str)]\n"
+            "    for mod in list(sys.modules.values()):\n"
+            "        texts += [v for v in vars(mod).values() if isinstance(v, str)]\n"
+            f"    return any({SECRET!r} in t or '49' in t for t in texts)\n"
+            "def square(x):\n"
+            "    return x * x if _seen() else -1\n")
+
+    result = grade(scan)
+
+    assert {c.grade_id: c.score for c in result.cells} == {"t1": 0.0, "t2": 0.0}
+
+
+def test_raw_memory_reads_find_no_hidden_test():
+    # ctypes.string_at over the heap pages that gc knows of (no /proc in the sandbox).
+    scan = ("import ctypes, gc\n"
+            "def _seen():\n"
+            "    for o in gc.get_objects():\n"
+            "        try:\n"
+            "            blob = ctypes.string_at(id(o), 4096)\n"
+            "        except Exception:\n            continue\n"
+            f"        if {SECRET.encode()!r} in blob:\n            return True\n"
+            "    return False\n"
+            "def square(x):\n    return x * x if _seen() else -1\n")
+
+    assert grade(scan).score == 0.0
+
+
+@pytest.mark.parametrize("encode", ["t", "t[::-1]", "__import__('base64').b64encode(t.encode())",
+                                    "t.encode().hex()"])
+def test_nothing_of_the_hidden_test_reaches_feedback(encode):
+    # The learner records every argument its code was called with and prints them, encoded,
+    # from a cell after the tests and from inside the function (as errors, too).
+    answer = ("CALLS = []\n"
+              "def square(x):\n"
+              "    CALLS.append(repr(x))\n"
+              f"    t = ' '.join(CALLS)\n    print({encode})\n"
+              f"    raise ValueError(str({encode}))\n")
+    after = f"t = ' '.join(CALLS)\nprint({encode})\nraise ValueError(str({encode}))"
+
+    result = grade(answer, after=after)
+
+    assert result.score == 0.0
+    text = feedback_text(result)
+    assert "7" not in "".join(s.stdout + (s.error or "") for s in result.steps[3:])
+    assert_no_secret(text)
+
+
+@pytest.mark.parametrize("spawn", [
+    "import os\nos.fork()",
+    "import subprocess\nsubprocess.run(['/bin/true'])",
+    "import ctypes\nassert ctypes.CDLL(None).fork() > 0",
+    "import ctypes\nlibc = ctypes.CDLL(None)\nfork = ctypes.CFUNCTYPE(ctypes.c_int)("
+    "ctypes.cast(libc.fork, ctypes.c_void_p).value)\nassert fork() > 0",
+    "import ctypes\nassert ctypes.CDLL(None).syscall(57) > 0",  # SYS_fork
+    "import ctypes\nassert ctypes.CDLL(None).syscall(56, 17, 0, 0, 0, 0) > 0",  # clone(SIGCHLD)
+    "import ctypes\nassert ctypes.CDLL(None).syscall(58) > 0",  # SYS_vfork
+    "import ctypes\nargv = (ctypes.c_char_p * 2)(b'/bin/true', None)\n"
+    "assert ctypes.CDLL(None).execv(b'/bin/true', argv) == 0",
+    "import ctypes\nassert ctypes.CDLL(None).syscall(101, 16, 1, 0, 0) == 0",  # ptrace attach
+])
+def test_the_kernel_refuses_new_processes_exec_and_tracing(spawn):
+    # A process made would print from its own copy; the attempt itself must fail.
+    answer = ("try:\n" + "".join(f"    {line}\n" for line in spawn.splitlines())
+              + "    made = True\nexcept Exception:\n    made = False\n"
+              "def square(x):\n    return x * x if not made else 0\n")
+
+    assert grade(answer).score == 10.0
+
+
+def test_a_thread_bomb_hits_the_cap_and_grading_goes_on():
+    bomb = ("import threading, time\nmade = 0\n"
+            "try:\n    for _ in range(10_000):\n"
+            "        threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
+            "        made += 1\nexcept RuntimeError:\n    pass\n"
+            "def square(x):\n    return x * x if made < 100 else 0\n")
+
+    result = grade(bomb)
+
+    assert result.score == 10.0
+
+
+def test_signals_cannot_reach_the_judge():
+    kill = ("import os, signal\n"
+            "for pid in range(1, 4096):\n"
+            "    try:\n        os.kill(pid, signal.SIGKILL)\n    except OSError:\n        pass\n"
+            "def square(x):\n    return x * x\n")
+
+    result = grade(kill)
+
+    # The learner process may well have killed itself (it is pid 2 of its own namespace);
+    # what matters is that no test passed because of it, and the judge was never reached.
+    assert result.score in (0.0, 10.0)
+    assert result.status in ("graded", "kernel_died")
+
+
+def test_a_learner_cannot_replace_the_instructors_values():
+    # EXPECTED_SHOWN comes from a locked cell: the judge keeps its own copy.
+    answer = "EXPECTED_SHOWN = 0\ndef square(x):\n    return 0\n"
+
+    result = grade(answer)
+
+    assert result.cells[0].score == 0.0
+
+
+def test_memory_and_disk_together_stay_within_the_limit():
+    hog = ("blocks = []\n"
+           "try:\n    with open('/tmp/fill', 'wb') as f:\n"
+           "        for _ in range(1000):\n            f.write(b'x' * 1024 * 1024)\n"
+           "except OSError:\n    pass\n"
+           "try:\n    for _ in range(10_000):\n        blocks.append(bytearray(64 * 1024 * 1024))\n"
+           "except MemoryError:\n    pass\n"
+           "total = len(blocks) * 64\n"
+           "def square(x):\n    return x * x if total < 2048 else 0\n")
+
+    assert grade(hog).score == 10.0
