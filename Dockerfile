@@ -11,7 +11,7 @@ FROM python:3.11-slim-bookworm
 # worker itself). tini: PID 1 that forwards signals and reaps the kernels' children.
 # fonts-nanum: Hangul TrueType fonts, embedded in the certificate PDFs.
 RUN apt-get update \
-    && apt-get install --yes --no-install-recommends bubblewrap tini fonts-nanum \
+    && apt-get install --yes --no-install-recommends bubblewrap libseccomp2 tini fonts-nanum \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --gid 1000 app \

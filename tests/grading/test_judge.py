@@ -96,12 +96,14 @@ def test_forged_verdicts_on_every_descriptor_count_for_nothing():
 def test_hidden_tests_are_never_in_the_learner_process():
     # Every string object of the process, searched when the hidden test calls square: the
     # learner would answer right if it found the hidden test (its text or its value).
+    # The needle is built at run time (this cell's own text must not hold the secret).
     scan = ("import gc, sys\n"
             "def _seen():\n"
+            f"    needle = {SECRET[:7]!r} + {SECRET[7:]!r}\n"
             "    texts = [o for o in gc.get_objects() if isinstance(o, str)]\n"
             "    for mod in list(sys.modules.values()):\n"
             "        texts += [v for v in vars(mod).values() if isinstance(v, str)]\n"
-            f"    return any({SECRET!r} in t or '49' in t for t in texts)\n"
+            "    return any(needle in t for t in texts if t is not needle)\n"
             "def square(x):\n"
             "    return x * x if _seen() else -1\n")
 
@@ -112,13 +114,18 @@ def test_hidden_tests_are_never_in_the_learner_process():
 
 def test_raw_memory_reads_find_no_hidden_test():
     # ctypes.string_at over the heap pages that gc knows of (no /proc in the sandbox).
-    scan = ("import ctypes, gc\n"
+    scan = ("import ctypes, gc, sys\n"
             "def _seen():\n"
-            "    for o in gc.get_objects():\n"
+            f"    needle = ''.join([{SECRET[:7]!r}, {SECRET[7:]!r}])  # not folded\n"
+            "    wanted = needle.encode()\n"
+            "    for o in gc.get_objects() + [v for m in list(sys.modules.values())\n"
+            "                                 for v in vars(m).values()]:\n"
+            "        if o is needle or o is wanted or type(o).__name__ == 'frame':\n"
+            "            continue\n"
             "        try:\n"
-            "            blob = ctypes.string_at(id(o), 4096)\n"
+            "            blob = ctypes.string_at(id(o), sys.getsizeof(o))\n"
             "        except Exception:\n            continue\n"
-            f"        if {SECRET.encode()!r} in blob:\n            return True\n"
+            "        if wanted in blob:\n            return True\n"
             "    return False\n"
             "def square(x):\n    return x * x if _seen() else -1\n")
 
