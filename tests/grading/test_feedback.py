@@ -3,7 +3,8 @@
 Security rules first: hidden tests never reach the record or the page (neither their source
 nor their messages, not even when learner code reads them through frames), the page loads
 nothing from the network and shows learner text only escaped. Grades run in the real sandbox
-(bubblewrap) through ``grading.autograder.engine.notebook_grade``, except where a rule is about one step
+(bubblewrap) through ``grading.autograder.engine.notebook_grade``, except where a rule is
+about one step
 and a runner reply is enough.
 """
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import resource
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile

@@ -1,4 +1,4 @@
-"""The same grader as ``grading.autograder.cli`` for callers already inside Django (call_command)."""
+"""The same grader as ``grading.autograder.cli``, for callers inside Django (call_command)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
