@@ -1047,11 +1047,14 @@ report.sort_values("risk", ascending=False).head()
 """
 
 PM_TEST_BUNDLE = """
-# pm_model.joblib
-import os
+# pm_model.joblib: 채점에서는 학습자의 프로세스 안에서 불러옵니다
+# graded: loaded inside the learner's process (a test never unpickles a learner's file)
+from aimd_grading import load_in_learner
 
-assert os.path.exists("pm_model.joblib"), "pm_model.joblib을 저장하세요 · save pm_model.joblib"
-_saved = joblib.load("pm_model.joblib")
+try:
+    _saved = load_in_learner("pm_model.joblib")
+except FileNotFoundError:
+    raise AssertionError("pm_model.joblib을 저장하세요 · save pm_model.joblib") from None
 assert {"model", "features", "threshold", "trained_until", "version"} <= set(_saved), "키 · keys"
 assert list(_saved["features"]) == FEATURES, "특징 목록 · the feature list"
 assert np.isclose(_saved["threshold"], threshold), "임계값 · the threshold"

@@ -21,18 +21,16 @@ reported to the grader, which trusts nothing else.
 """
 
 import ast
-import base64
 import builtins
-import io
-import json
 import os
 import sys
 import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves it out
-import wire  # noqa: E402 - beside this file
+import runtime  # noqa: E402 - beside this file
+import wire  # noqa: E402
 
-LINK_FD = int(sys.argv[2]) if len(sys.argv) > 2 else 3  # the socket to the learner
+PRELOAD, LINK_FD = runtime.arguments()
 REFUSED = ("{what} of an object that stays in the learner's process is refused while "
            "grading: compare values instead (for example list(x), float(x) or np.asarray(x))")
 MISSING = object()
@@ -40,19 +38,6 @@ MISSING = object()
 
 class LearnerGone(RuntimeError):
     """The learner process ended or broke the protocol; nothing more can be asked of it."""
-
-
-class Sink(io.TextIOBase):
-    def __init__(self) -> None:
-        self.written = False
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text) -> int:
-        if text:
-            self.written = True
-        return len(text)
 
 
 def _refuse(what: str):
@@ -113,16 +98,12 @@ class Proxy:
         return format(repr(self), spec)
 
     def __instancecheck__(self, instance):
-        local = _judge.local_class(self)
-        if local is not None:
-            return isinstance(instance, local)
-        return isinstance(instance, Proxy) and self._aimd_n in instance._aimd_info.get("mro", [])
+        # A learner's class: its own objects say which of its classes they derive from.
+        if not self._aimd_info.get("is_class"):
+            raise TypeError("isinstance() arg 2 must be a type")
+        return isinstance(instance, Proxy) and self._aimd_n in instance._aimd_info["mro"]
 
-    def __subclasscheck__(self, subclass):
-        local = _judge.local_class(self)
-        if local is not None and isinstance(subclass, type):
-            return issubclass(subclass, local)
-        raise TypeError(REFUSED.format(what="issubclass"))
+    __subclasscheck__ = _refuse("issubclass()")
 
     @property
     def __class__(self):
@@ -231,21 +212,25 @@ class Judge:
         self.namespace["__builtins__"] = builtins
         self.namespace["__name__"] = "__main__"
         self.proxies: dict[int, Proxy] = {}
-        self.local_classes: dict[int, object] = {}
+        self.callbacks: list = []  # the test's functions handed to learner code, by number
         self.codec = wire.Codec(reference=self.reference, resolve=self.resolve,
                                 special=self.special, trusting=False)
         self.gone = False
         self.touched = False  # the learner process was asked something during this step
-        self.stderr = False
+        self.stderr = False  # learner code wrote to stderr during this step
 
     # -- values --
 
     def reference(self, value):
         if isinstance(value, Proxy):
             return {"t": "ref", "id": value._aimd_n}
+        if callable(value) and not isinstance(value, type):
+            self.callbacks.append(value)
+            return {"t": "callback", "id": len(self.callbacks) - 1}
         raise wire.Unencodable(
             f"a {type(value).__name__} made by the test cannot be passed to the learner's "
-            "code (only data: numbers, strings, lists, dicts, numpy arrays, pandas objects)")
+            "code (only data: numbers, strings, lists, dicts, numpy arrays, pandas objects, "
+            "unfitted scikit-learn estimators and functions)")
 
     def special(self, value, codec, blobs, depth):
         """Unfitted scikit-learn estimators made by a test cross as their class and
@@ -259,6 +244,8 @@ class Judge:
         return {"t": "estimator", "module": named[0], "qualname": named[1], "params": params}
 
     def resolve(self, item):
+        if item.get("t") != "ref":
+            raise wire.LinkBroken("the learner process sent something that is not a reference")
         number = int(item["id"])
         proxy = self.proxies.get(number)
         if proxy is None:
@@ -274,7 +261,7 @@ class Judge:
 
     def class_of(self, proxy: Proxy):
         """What ``proxy.__class__`` says: the library's class (imported here) when the
-        learner's object is an instance of one, else a stand-in named like the learner's."""
+        learner's object is an instance of one, ``type`` for a learner's class, else Proxy."""
         info = proxy._aimd_info
         if info.get("is_class"):
             return type
@@ -288,93 +275,86 @@ class Judge:
                 pass
         return Proxy
 
-    def local_class(self, proxy: Proxy):
-        """Learner classes stay in the learner process: None (see ``__instancecheck__``)."""
-        if not proxy._aimd_info.get("is_class"):
-            raise TypeError("isinstance() arg 2 must be a type")
-        return None
-
     # -- requests --
 
-    def request(self, header: dict, *, value=MISSING, values=()):
+    def request(self, header: dict, *, value=MISSING, args=()):
+        """Send one request to the learner process and return its decoded answer (MISSING
+        for a name it does not have); learner code's exceptions are raised here."""
         blobs: list[bytes] = []
         if value is not MISSING:
-            header["value"] = self.codec._encode(value, blobs, 0)
-        if values:
-            header["args"] = [self.codec._encode(v, blobs, 0) for v in values]
-        elif header.get("op") == "method":
-            header["args"] = []
-        return self._send(header, blobs)
+            header["value"] = self.codec.encode(value, blobs)
+        header.setdefault("args", [self.codec.encode(v, blobs) for v in args])
+        reply, reply_blobs = self.exchange(header, blobs)
+        answer = reply.get("value")
+        if answer == {"t": "missing"}:
+            return MISSING
+        return self.codec.decode(answer, reply_blobs)
 
-    def learner_error(self, error) -> BaseException:
-        """The learner code's exception, as an exception of this process: the built-in
-        class it derives from (a test that expects a ValueError catches one)."""
-        error = error if isinstance(error, dict) else {}
-        base = getattr(builtins, str(error.get("builtin")), Exception)
-        if not (isinstance(base, type) and issubclass(base, BaseException)):
-            base = Exception
-        if base in (SystemExit, KeyboardInterrupt, GeneratorExit):
-            base = RuntimeError
-        name = str(error.get("type") or base.__name__)[:100]
-        message = str(error.get("message") or "")[:2000]
-        if name == base.__name__:
-            try:
-                return base(message)
-            except Exception:  # noqa: BLE001 - e.g. UnicodeError's own signature
-                return Exception(f"{name}: {message}")
-        kind = type(name, (base,), {"__module__": "learner"})
-        try:
-            return kind(message)
-        except Exception:  # noqa: BLE001
-            return Exception(f"{name}: {message}")
-
-    def lookup(self, name: str):
-        return self.request({"op": "lookup", "name": name})
-
-    def call(self, proxy: Proxy, args: tuple, kwargs: dict):
-        watch = [i for i, a in enumerate(args) if _mutable(a)]
-        blobs: list[bytes] = []
-        header = {"op": "call", "ref": proxy._aimd_n, "watch": watch,
-                  "names": list(kwargs)}
-        header["kwargs"] = [self.codec._encode(v, blobs, 0) for v in kwargs.values()]
-        header["args"] = [self.codec._encode(v, blobs, 0) for v in args]
-        result = self._send(header, blobs)
-        changed, reply_blobs = self.changed
-        for entry in changed:
-            try:
-                index = int(entry[0])
-                _update_in_place(args[index], self.codec.decode(entry[1], reply_blobs))
-            except Exception:  # noqa: BLE001, S112 - an argument we cannot update stays
-                continue
-        return result
-
-    def _send(self, header: dict, blobs: list[bytes]):
+    def exchange(self, header: dict, blobs: list[bytes]) -> tuple[dict, list[bytes]]:
+        """The frame answering ``header``; the test's functions that learner code calls in
+        the meantime run here (``callback``)."""
         if self.gone:
             raise LearnerGone("the learner's Python process has ended")
         self.touched = True
         try:
             wire.send(LINK_FD, header, blobs)
-            reply, reply_blobs = wire.receive(LINK_FD)
-            if reply.get("stderr") is True:
-                self.stderr = True
-            if reply.get("ok") is not True:
-                raise self.learner_error(reply.get("error"))
-            if reply.get("missing") is True:
-                return MISSING
-            result = self.codec.decode(reply.get("value"), reply_blobs)
+            while True:
+                reply, reply_blobs = wire.receive(LINK_FD)
+                if reply.get("op") == "callback":
+                    self.callback(reply, reply_blobs)
+                    continue
+                break
         except wire.LinkBroken as exc:
             self.gone = True
             raise LearnerGone(f"the learner's Python process stopped answering ({exc})") \
                 from None
-        self.changed = (reply.get("changed") or [], reply_blobs)
-        return result
+        if reply.get("stderr") is True:
+            self.stderr = True
+        if reply.get("ok") is not True:
+            raise wire.exception_from(reply.get("error"))
+        return reply, reply_blobs
+
+    def callback(self, header: dict, blobs: list[bytes]) -> None:
+        """Run the test's function ``header["id"]`` for learner code, with its arguments
+        (decoded here as any learner value), and send the result back."""
+        out: list[bytes] = []
+        try:
+            function = self.callbacks[int(header["id"])]
+            args = [self.codec.decode(a, blobs) for a in header["args"]]
+            kwargs = dict(zip(header["names"],
+                              [self.codec.decode(v, blobs) for v in header["kwargs"]],
+                              strict=True))
+            reply = {"ok": True, "value": self.codec.encode(function(*args, **kwargs), out)}
+        except (wire.LinkBroken, LearnerGone):
+            raise
+        except BaseException as error:  # noqa: BLE001 - the learner code sees it raised
+            reply, out = {"ok": False, "error": wire.describe_error(error)}, []
+        wire.send(LINK_FD, reply, out)
+
+    def lookup(self, name: str):
+        return self.request({"op": "lookup", "name": name})
+
+    def call(self, proxy: Proxy, args: tuple, kwargs: dict):
+        blobs: list[bytes] = []
+        header = {"op": "call", "ref": proxy._aimd_n, "names": list(kwargs),
+                  "watch": [i for i, a in enumerate(args) if _mutable(a)],
+                  "kwargs": [self.codec.encode(v, blobs) for v in kwargs.values()],
+                  "args": [self.codec.encode(v, blobs) for v in args]}
+        reply, reply_blobs = self.exchange(header, blobs)
+        answer = reply.get("value")
+        if not isinstance(answer, dict) or answer.get("t") != "call":
+            raise LearnerGone("the learner process answered a call with something else")
+        for index, after in answer.get("after") or []:
+            try:
+                _update_in_place(args[int(index)], self.codec.decode(after, reply_blobs))
+            except Exception:  # noqa: BLE001, S112 - an argument we cannot update stays
+                continue
+        return self.codec.decode(answer.get("value"), reply_blobs)
 
     def method(self, proxy: Proxy, name: str, args: tuple):
         try:
             return self.request({"op": "method", "ref": proxy._aimd_n, "name": name},
-                                values=args)
-        except StopIteration:
-            raise
+                                args=args)
         except Exception as exc:
             if name == "__next__" and type(exc).__name__ == "StopIteration":
                 raise StopIteration from None
@@ -383,23 +363,20 @@ class Judge:
     # -- steps --
 
     def run(self, code: str, *, test: bool) -> dict:
-        stdout, stderr = Sink(), Sink()
-        saved = sys.stdout, sys.stderr
+        """Run a test (or a locked cell) and say how it went, as nbgrader would score it."""
         self.touched, self.stderr = False, False
         value, error = None, None
-        try:
-            body, last = self.compile(code)
-            sys.stdout, sys.stderr = stdout, stderr
-            self.namespace.running_test = test
-            exec(body, self.namespace)  # noqa: S102 - the instructor's test, in the judge
-            if last is not None:
-                result = eval(last, self.namespace)  # noqa: S307 - the same
-                value = repr(result)[:200]
-        except BaseException as exc:  # noqa: BLE001 - a failed test, whatever it raised
-            error = describe(exc)
-        finally:
-            sys.stdout, sys.stderr = saved
-            self.namespace.running_test = False
+        with runtime.captured() as (_stdout, stderr):
+            try:
+                body, last = self.compile(code)
+                self.namespace.running_test = test
+                exec(body, self.namespace)  # noqa: S102 - the instructor's test, in the judge
+                if last is not None:
+                    value = repr(eval(last, self.namespace))[:200]  # noqa: S307 - the same
+            except BaseException as exc:  # noqa: BLE001 - a failed test, whatever it raised
+                error = runtime.describe(exc)
+            finally:
+                self.namespace.running_test = False
         return {"op": "done", "status": "error" if error else "ok", "error": error,
                 "value": value, "stderr": stderr.written or self.stderr,
                 "touched": self.touched, "learner_gone": self.gone}
@@ -416,17 +393,9 @@ class Judge:
         return compile(tree, "<test>", "exec"), last
 
 
-def describe(error: BaseException) -> str:
-    try:
-        text = f"{type(error).__name__}: {error}"
-    except BaseException:  # noqa: BLE001
-        text = type(error).__name__
-    return text[:2000]
-
-
 def _helpers(judge: Judge) -> types.ModuleType:
-    """``aimd_grading``, as tests see it in the judge (the same names as the module the
-    site installs for instructors' own kernels, which run everything in one process)."""
+    """``aimd_grading`` as tests see it in the judge; the project's top-level module of the
+    same name offers the same functions in one process, for instructors' own kernels."""
     module = types.ModuleType("aimd_grading")
 
     def in_learner(expression: str):
@@ -434,11 +403,16 @@ def _helpers(judge: Judge) -> types.ModuleType:
         learner saved with joblib): data comes back as a value, anything else as a proxy."""
         return judge.request({"op": "eval", "code": str(expression)})
 
+    def load_in_learner(path: str):
+        """``joblib.load(path)`` in the learner's process (FileNotFoundError if none)."""
+        return judge.request({"op": "eval", "code": f"__import__('joblib').load({str(path)!r})"})
+
     def learner_file(path: str, limit: int = 64 * 1024 * 1024) -> bytes:
         """The bytes of a file the learner's code wrote (in its working directory)."""
         return judge.request({"op": "file", "path": str(path), "limit": int(limit)})
 
     module.in_learner, module.learner_file = in_learner, learner_file
+    module.load_in_learner = load_in_learner
     module.IN_JUDGE = True
     return module
 
@@ -448,56 +422,20 @@ _judge: Judge
 
 def main() -> None:
     global _judge
-    control_in = os.fdopen(os.dup(0), "r", encoding="utf-8")
-    control_out = os.dup(1)
-    null = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(null, fd)
-
-    def say(message: dict) -> None:
-        data = (json.dumps(message, ensure_ascii=True) + "\n").encode()
-        view = memoryview(data)
-        while view:
-            view = view[os.write(control_out, view):]
-
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    for name in filter(None, (sys.argv[1] if len(sys.argv) > 1 else "").split(",")):
-        try:
-            __import__(name)
-        except Exception:  # noqa: BLE001, S112 - a missing library only costs speed
-            continue
+    control = runtime.Control()
+    runtime.preload(PRELOAD)
     import IPython.core.inputtransformer2  # noqa: F401 - magics in tests, loaded ahead
-    from IPython.core.interactiveshell import InteractiveShell
 
-    # get_ipython() for magics in tests and locked cells; it never runs a cell here.
-    InteractiveShell.instance(colors="NoColor", history_length=0).history_manager.enabled = \
-        False
+    runtime.ipython_shell()  # get_ipython() for magics; it never runs a cell here
     _judge = Judge()
     sys.modules["aimd_grading"] = _helpers(_judge)
-    say({"op": "ready"})
-
-    start = json.loads(control_in.readline() or "{}")
-    if start.get("op") != "start":
-        os._exit(0)
-    try:
-        import confine
-
-        confine.copy_inbox()
-        confine.confine(seccomp=base64.b64decode(start["seccomp"]), threads=start["threads"])
-    except Exception as error:  # noqa: BLE001
-        say({"op": "failed", "error": describe(error)})
-        os._exit(1)
+    start = runtime.start(control)
     _judge.namespace.answer_names = frozenset(start.get("answer_names") or ())
-    say({"op": "started"})
     while True:
-        line = control_in.readline()
-        if not line:
+        message = control.read()
+        if not message or message.get("op") not in ("test", "locked"):
             os._exit(0)
-        message = json.loads(line)
-        if message.get("op") in ("test", "locked"):
-            say(_judge.run(message["code"], test=message["op"] == "test"))
-        else:
-            os._exit(0)
+        control.say(_judge.run(message["code"], test=message["op"] == "test"))
 
 
 if __name__ == "__main__":

@@ -1,59 +1,25 @@
 """The learner process: runs a submission's answer cells, the learner's own cells and the
 source's locked cells through IPython, and answers the judge's requests about its names.
 
-Started by a sandbox backend as ``python -I learner.py PRELOAD`` (see ``protocol.md`` beside
-this file). Nothing here is trusted: learner code can read and change all of this process's
-memory and write to any of its descriptors. That is why nothing here decides a grade or sees
-a secret: the judge (``judge.py``, another sandbox) runs every test, holds the hidden tests and
-data, and compares values in its own memory. This process only ever learns what the judge
-asks it (names, and the arguments of calls), and the grader (outside both) counts only what
-the judge reports. The kernel, not this code, refuses processes, exec, tracing and the rest
-(``confine.py``, installed before any learner code runs).
+Started by a sandbox backend as ``python -I learner.py PRELOAD LINK_FD``. Nothing here is
+trusted: learner code can read and change all of this process's memory and write to any of
+its descriptors. That is why nothing here decides a grade or sees a secret: the judge
+(``judge.py``, another sandbox) runs every test, holds the hidden tests and data, and compares
+values in its own memory. This process only learns what the judge asks it (names, and the
+arguments of calls), and the grader (outside both) counts only what the judge reports. The
+kernel, not this code, refuses processes, exec, tracing and the rest (``runtime.confine``,
+installed before any learner code runs).
 """
 
-import io
-import json
 import os
 import select
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves it out
-import wire  # noqa: E402 - beside this file
+import runtime  # noqa: E402 - beside this file
+import wire  # noqa: E402
 
-OUTPUT_CAP = 20_000
-LINK_FD = int(sys.argv[2]) if len(sys.argv) > 2 else 3  # the socket to the judge
-
-
-class Sink(io.TextIOBase):
-    """sys.stdout / sys.stderr while learner code runs: text up to OUTPUT_CAP, and whether
-    anything was written at all (nbgrader fails a test that wrote to stderr)."""
-
-    def __init__(self) -> None:
-        self.parts, self.size, self.written = [], 0, False
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text) -> int:
-        text = str(text)
-        if text:
-            self.written = True
-        if self.size < OUTPUT_CAP:
-            piece = text[: OUTPUT_CAP - self.size]
-            self.parts.append(piece)
-            self.size += len(piece)
-        return len(text)
-
-    def text(self) -> str:
-        return "".join(self.parts)[:OUTPUT_CAP]
-
-
-def describe(error: BaseException) -> str:
-    try:
-        text = f"{type(error).__name__}: {error}"
-    except BaseException:  # noqa: BLE001 - a learner's __str__ may raise
-        text = "error"
-    return text[:2000]
+PRELOAD, LINK_FD = runtime.arguments()
 
 
 class Objects:
@@ -76,6 +42,26 @@ class Objects:
         return self.by_number[number]
 
 
+class JudgeFunction:
+    """A function of the test's (e.g. a counting feature extractor handed to the learner's
+    cross-validation): calling it asks the judge to run it there, with these arguments."""
+
+    def __init__(self, learner, number: int) -> None:
+        self._learner, self._number = learner, number
+
+    def __call__(self, *args, **kwargs):
+        blobs: list[bytes] = []
+        encode = self._learner.codec.encode
+        header = {"op": "callback", "id": self._number, "names": list(kwargs),
+                  "args": [encode(a, blobs) for a in args],
+                  "kwargs": [encode(v, blobs) for v in kwargs.values()]}
+        wire.send(LINK_FD, header, blobs)
+        return self._learner.wait_reply()
+
+    def __repr__(self) -> str:
+        return "<a function of the test>"
+
+
 class Learner:
     def __init__(self, shell) -> None:
         self.shell = shell
@@ -95,174 +81,112 @@ class Learner:
                 "mro": mro, "is_class": isinstance(obj, type)}
 
     def resolve(self, item):
+        if item.get("t") == "callback":
+            return JudgeFunction(self, int(item["id"]))
         return self.objects.get(int(item["id"]))
 
     # -- cells --
 
     def run_cell(self, code: str) -> dict:
-        stdout, stderr = Sink(), Sink()
-        saved = sys.stdout, sys.stderr
-        sys.stdout, sys.stderr = stdout, stderr
-        try:
-            result = self.shell.run_cell(code, store_history=False, silent=False)
-            error = result.error_before_exec or result.error_in_exec
-            message = describe(error) if error is not None else None
-        except BaseException as error:  # noqa: BLE001
-            message = describe(error)
-        finally:
-            sys.stdout, sys.stderr = saved
+        with runtime.captured() as (stdout, stderr):
+            try:
+                result = self.shell.run_cell(code, store_history=False, silent=False)
+                error = result.error_before_exec or result.error_in_exec
+                message = runtime.describe(error) if error is not None else None
+            except BaseException as error:  # noqa: BLE001
+                message = runtime.describe(error)
         return {"op": "done", "status": "error" if message else "ok", "error": message,
                 "stdout": stdout.text(), "stderr": stderr.written}
 
     # -- the judge's requests --
 
-    def answer(self, header: dict, blobs: list[bytes]) -> tuple[dict, list[bytes]]:
-        stdout, stderr = Sink(), Sink()
-        saved = sys.stdout, sys.stderr
-        sys.stdout, sys.stderr = stdout, stderr
-        try:
-            reply, out_blobs = self.perform(header, blobs)
-        except wire.LinkBroken:
-            raise
-        except BaseException as error:  # noqa: BLE001 - learner code raised: tell the judge
-            reply, out_blobs = {"ok": False, "error": wire.describe_error(error)}, []
-        finally:
-            sys.stdout, sys.stderr = saved
+    def serve(self, header: dict, blobs: list[bytes]) -> None:
+        """Answer one request; learner code's exceptions go back as data."""
+        out: list[bytes] = []
+        with runtime.captured() as (_stdout, stderr):
+            try:
+                reply = {"ok": True, "value": self.perform(header, blobs, out)}
+            except wire.LinkBroken:
+                raise
+            except BaseException as error:  # noqa: BLE001 - learner code raised: tell the judge
+                reply, out = {"ok": False, "error": wire.describe_error(error)}, []
         reply["stderr"] = stderr.written
-        return reply, out_blobs
+        try:
+            wire.send(LINK_FD, reply, out)
+        except wire.Unencodable as error:
+            wire.send(LINK_FD, {"ok": False, "error": wire.describe_error(error),
+                                "stderr": reply["stderr"]})
 
-    def perform(self, header: dict, blobs: list[bytes]) -> tuple[dict, list[bytes]]:
+    def wait_reply(self):
+        """The judge's answer to a callback, serving its requests in between (the test's
+        function may call learner code in turn)."""
+        while True:
+            header, blobs = wire.receive(LINK_FD)
+            if "op" in header:
+                self.serve(header, blobs)
+                continue
+            if header.get("ok") is not True:
+                raise wire.exception_from(header.get("error"))
+            return self.codec.decode(header.get("value"), blobs)
+
+    def perform(self, header: dict, blobs: list[bytes], out: list[bytes]):  # noqa: C901
         op = header.get("op")
-        decode = self.codec.decode
+        decode, encode = self.codec.decode, self.codec.encode
         if op == "lookup":
             name = header["name"]
             if name not in self.namespace:
-                return {"ok": True, "missing": True}, []
-            return self.value(self.namespace[name])
+                return {"t": "missing"}
+            return encode(self.namespace[name], out)
         if op == "getattr":
-            return self.value(getattr(self.objects.get(header["ref"]), header["name"]))
+            return encode(getattr(self.objects.get(header["ref"]), header["name"]), out)
         if op == "setattr":
             setattr(self.objects.get(header["ref"]), header["name"],
                     decode(header["value"], blobs))
-            return {"ok": True, "value": None}, []
+            return None
         if op == "call":
-            target = self.objects.get(header["ref"])
             args = [decode(a, blobs) for a in header["args"]]
             kwargs = dict(zip(header["names"], [decode(v, blobs) for v in header["kwargs"]],
                               strict=True))
-            reply, out = self.value(target(*args, **kwargs))
-            return self.write_back(reply, out, header, args)
+            value = encode(self.objects.get(header["ref"])(*args, **kwargs), out)
+            # The arguments as they are after the call (the judge updates its own objects:
+            # a function that changes its input in place is seen to do so, as in nbgrader).
+            return {"t": "call", "value": value,
+                    "after": [[i, encode(args[i], out)] for i in header.get("watch", [])]}
         if op == "method":
-            target = self.objects.get(header["ref"])
             args = [decode(a, blobs) for a in header["args"]]
-            return self.value(getattr(target, header["name"])(*args))
-        if op == "isinstance":
-            return self.value(isinstance(self.objects.get(header["ref"]),
-                                         self.objects.get(header["cls"])))
+            return encode(getattr(self.objects.get(header["ref"]), header["name"])(*args), out)
         if op == "eval":
-            return self.value(eval(header["code"], self.namespace))  # noqa: S307 - learner's
+            return encode(eval(header["code"], self.namespace), out)  # noqa: S307 - learner's
         if op == "file":
             with open(header["path"], "rb") as file:
-                return self.value(file.read(int(header.get("limit", 64 * 1024 * 1024))))
+                return encode(file.read(int(header["limit"])), out)
         if op == "array":
             import numpy as np
 
-            return self.value(np.asarray(self.objects.get(header["ref"])))
-        return {"ok": False, "error": {"type": "ValueError", "builtin": "ValueError",
-                                       "message": f"unknown request {op!r}"}}, []
-
-    def value(self, value) -> tuple[dict, list[bytes]]:
-        encoded, blobs = self.codec.encode(value)
-        return {"ok": True, "value": encoded}, blobs
-
-    def write_back(self, reply: dict, out: list[bytes], header: dict, args: list):
-        """Arguments the call changed in place go back with the reply (the judge updates its
-        own objects): a function that modifies its input is seen to do so, as in nbgrader."""
-        changed = []
-        for index in header.get("watch", []):
-            encoded, blobs = self.codec.encode(args[index])
-            changed.append([index, self.shift(encoded, len(out)), len(blobs)])
-            out = out + blobs
-        if changed:
-            reply["changed"] = changed
-        return reply, out
-
-    def shift(self, encoded, offset: int):
-        """The encoding with its blob numbers moved by ``offset`` (several values, one frame)."""
-        if isinstance(encoded, dict):
-            return {k: (v + offset if k == "b" else self.shift(v, offset))
-                    for k, v in encoded.items()}
-        if isinstance(encoded, list):
-            return [self.shift(v, offset) for v in encoded]
-        return encoded
+            return encode(np.asarray(self.objects.get(header["ref"])), out)
+        raise ValueError(f"unknown request {op!r}")
 
 
 def main() -> None:
-    control_in = os.fdopen(os.dup(0), "r", encoding="utf-8")
-    control_out = os.dup(1)
-    null = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(null, fd)
-
-    def say(message: dict) -> None:
-        data = (json.dumps(message, ensure_ascii=True) + "\n").encode()
-        view = memoryview(data)
-        while view:
-            view = view[os.write(control_out, view):]
-
+    control = runtime.Control()
     os.environ.setdefault("IPYTHONDIR", os.path.join(os.getcwd(), ".ipython"))
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    from IPython.core.interactiveshell import InteractiveShell
-
-    for name in filter(None, (sys.argv[1] if len(sys.argv) > 1 else "").split(",")):
-        try:  # shared start-up work, done while the sandbox waits in the pool
-            __import__(name)
-        except Exception:  # noqa: BLE001, S112 - a missing library only costs speed
-            continue
-    shell = InteractiveShell.instance(colors="NoColor", history_length=0)
-    shell.history_manager.enabled = False
-    shell.display_formatter.active_types = ["text/plain"]
-    say({"op": "ready"})
-
-    start = json.loads(control_in.readline() or "{}")
-    if start.get("op") != "start":
-        os._exit(0)
-    try:
-        import base64
-
-        import confine
-
-        confine.copy_inbox()
-        confine.confine(seccomp=base64.b64decode(start["seccomp"]), threads=start["threads"])
-    except Exception as error:  # noqa: BLE001 - the grader reports it; nothing has run
-        say({"op": "failed", "error": describe(error)})
-        os._exit(1)
-    say({"op": "started"})
-
+    runtime.preload(PRELOAD)
+    shell = runtime.ipython_shell()
+    runtime.start(control)
     learner = Learner(shell)
-    control = control_in.fileno()
+    command_fd = control.input.fileno()
     while True:
-        readable, _, _ = select.select([control, LINK_FD], [], [])
+        readable, _, _ = select.select([command_fd, LINK_FD], [], [])
         if LINK_FD in readable:
             try:
-                header, blobs = wire.receive(LINK_FD)
-                reply, out = learner.answer(header, blobs)
-                try:
-                    wire.send(LINK_FD, reply, out)
-                except wire.Unencodable as error:
-                    wire.send(LINK_FD, {"ok": False, "error": wire.describe_error(error),
-                                        "stderr": reply.get("stderr", False)})
+                learner.serve(*wire.receive(LINK_FD))
             except wire.LinkBroken:
                 os._exit(0)  # the judge is gone: the grader ends this sandbox too
-        if control in readable:
-            line = control_in.readline()
-            if not line:
+        if command_fd in readable:
+            message = control.read()
+            if not message or message.get("op") != "cell":
                 os._exit(0)
-            message = json.loads(line)
-            if message.get("op") == "cell":
-                say(learner.run_cell(message["code"]))
-            else:
-                os._exit(0)
+            control.say(learner.run_cell(message["code"]))
 
 
 if __name__ == "__main__":

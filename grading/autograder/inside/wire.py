@@ -195,9 +195,10 @@ class Codec:
 
     # -- encoding --
 
-    def encode(self, value) -> tuple[object, list[bytes]]:
-        blobs: list[bytes] = []
-        return self._encode(value, blobs, 0), blobs
+    def encode(self, value, blobs: list[bytes]):
+        """The encoding of ``value``; its binary parts are appended to ``blobs`` (one list
+        for all the values of a frame)."""
+        return self._encode(value, blobs, 0)
 
     def _blob(self, blobs: list[bytes], data: bytes) -> int:
         blobs.append(data)
@@ -343,7 +344,7 @@ class Codec:
             keys = [self._decode(k, blobs, depth + 1, counter) for k in item["k"]]
             values = [self._decode(v, blobs, depth + 1, counter) for v in item["v"]]
             return dict(zip(keys, values, strict=True))
-        if tag == "ref":
+        if tag in ("ref", "callback"):  # each side's resolve says which it accepts
             return self.resolve(item)
         if tag == "lib":
             try:
@@ -450,3 +451,23 @@ def describe_error(error: BaseException) -> dict:
     return {"type": kind.__name__ if type(kind.__name__) is str else "Exception",
             "builtin": builtin, "module": named[0] if named else None,
             "qualname": named[1] if named else None, "message": message[:2000]}
+
+
+def exception_from(error) -> BaseException:
+    """The other process's exception (``describe_error``) as an exception of this one: of
+    the built-in class it derives from, named like the original (a test that expects a
+    ValueError from learner code catches one). Never an exit or interrupt."""
+    import builtins
+
+    error = error if isinstance(error, dict) else {}
+    base = getattr(builtins, str(error.get("builtin")), Exception)
+    if not (isinstance(base, type) and issubclass(base, BaseException)) or base in (
+            SystemExit, KeyboardInterrupt, GeneratorExit, BaseException):
+        base = Exception
+    name = str(error.get("type") or base.__name__)[:100]
+    message = str(error.get("message") or "")[:2000]
+    kind = base if name == base.__name__ else type(name, (base,), {"__module__": "learner"})
+    try:
+        return kind(message)
+    except Exception:  # noqa: BLE001 - e.g. UnicodeDecodeError's own signature
+        return Exception(f"{name}: {message}")
