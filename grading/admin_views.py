@@ -98,6 +98,11 @@ class AssignmentForm(WagtailAdminModelForm):
         label=gettext_lazy("Data files"), required=False,
         help_text=gettext_lazy("Files the notebook reads, copied beside it for learners and "
                                "for grading. A file with the same name replaces the old one."))
+    hidden_upload = MultipleFileField(
+        label=gettext_lazy("Hidden data files"), required=False,
+        help_text=gettext_lazy("Files only the tests read (a held-out test set with its "
+                               "labels, say): never given to learners or to their code. "
+                               "A file with the same name replaces the old one."))
 
     class Meta:
         model = Assignment
@@ -129,7 +134,13 @@ class AssignmentForm(WagtailAdminModelForm):
         return data
 
     def clean_data_upload(self):
-        files = self.cleaned_data.get("data_upload") or []
+        return self._checked_uploads("data_upload")
+
+    def clean_hidden_upload(self):
+        return self._checked_uploads("hidden_upload")
+
+    def _checked_uploads(self, field: str):
+        files = self.cleaned_data.get(field) or []
         for upload in files:
             if upload.size > settings.GRADING_MAX_DATA_FILE_BYTES:
                 raise ValidationError(_("%(name)s is larger than %(limit)s MB.") % {
@@ -147,8 +158,10 @@ class AssignmentForm(WagtailAdminModelForm):
     def save_files(self, assignment: Assignment) -> None:
         if self.cleaned_data.get("source_file"):
             assignment_source_set(assignment=assignment, data=self.cleaned_data["source_file"])
-        for upload in self.cleaned_data.get("data_upload") or []:
-            data_file_add(assignment=assignment, name=upload.name, data=upload.read())
+        for field, hidden in (("data_upload", False), ("hidden_upload", True)):
+            for upload in self.cleaned_data.get(field) or []:
+                data_file_add(assignment=assignment, name=upload.name, data=upload.read(),
+                              hidden=hidden)
 
 
 # --- Shared plumbing -----------------------------------------------------------------------

@@ -93,7 +93,7 @@ def _released_files(assignment: Assignment) -> list[tuple[str, bytes]]:
     files = []
     with assignment.released.open("rb") as stream:
         files.append((f"{assignment.key}.ipynb", stream.read()))
-    for data_file in assignment.data_files.all():
+    for data_file in assignment.data_files.visible():
         with data_file.file.open("rb") as stream:
             files.append((data_file.name, stream.read()))
     return files

@@ -165,8 +165,19 @@ class Assignment(models.Model):
                    self.late_penalty_percent_per_day * late_days, Decimal(100))
 
 
+class DataFileQuerySet(models.QuerySet):
+    def visible(self) -> DataFileQuerySet:
+        """The files learners get (hidden ones exist only in the grading judge)."""
+        return self.filter(hidden=False)
+
+
 class AssignmentDataFile(models.Model):
-    """A data file the notebook reads; copied beside it for learners and for grading."""
+    """A data file the notebook reads; copied beside it for learners and for grading.
+
+    A *hidden* file (a held-out test set with its labels, say) is given only to the judge
+    that runs the tests: never to learners' labs or downloads, never to the process that runs
+    their code (docs/grading-engine.md).
+    """
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE,
                                    related_name="data_files", verbose_name=_("assignment"))
@@ -174,6 +185,11 @@ class AssignmentDataFile(models.Model):
     file = models.FileField(_("file"), upload_to=_data_path, max_length=300,
                             storage=private_storage)
     sha256 = models.CharField(max_length=64, editable=False)
+    hidden = models.BooleanField(
+        _("hidden"), default=False,
+        help_text=_("Only the tests see it; learners and their code never do."))
+
+    objects = DataFileQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("data file")

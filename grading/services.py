@@ -86,8 +86,10 @@ def assignment_source_set(*, assignment: Assignment, data: bytes) -> Assignment:
     return assignment
 
 
-def data_file_add(*, assignment: Assignment, name: str, data: bytes) -> AssignmentDataFile:
-    """Add or replace a data file; replacing puts the assignment back to "not released"."""
+def data_file_add(*, assignment: Assignment, name: str, data: bytes,
+                  hidden: bool = False) -> AssignmentDataFile:
+    """Add or replace a data file (``hidden``: for the tests only); any change puts the
+    assignment back to "not released"."""
     if len(data) > settings.GRADING_MAX_DATA_FILE_BYTES:
         raise NotebookInvalid(gettext("The file is larger than %(limit)s MB.") % {
             "limit": settings.GRADING_MAX_DATA_FILE_BYTES // (1024 * 1024)})
@@ -98,23 +100,31 @@ def data_file_add(*, assignment: Assignment, name: str, data: bytes) -> Assignme
             assignment=assignment, name=name, defaults={"sha256": ""})
         data_file.file.save(name, ContentFile(data), save=False)
         data_file.sha256 = sha256(data)
+        data_file.hidden = hidden
         data_file.save()
         Assignment.objects.filter(pk=assignment.pk).update(release_state=ReleaseState.DRAFT)
     return data_file
 
 
 def _files_digest(files) -> str:
-    return hashlib.sha256("".join(f"{f.name}:{f.sha256};" for f in files).encode()).hexdigest()
+    return hashlib.sha256("".join(f"{f.name}:{f.sha256}:{f.hidden:d};"
+                                  for f in files).encode()).hexdigest()
 
 
 def _data_digest(assignment: Assignment) -> str:
-    """One hash for the assignment's data files (names and contents)."""
+    """One hash for the assignment's data files (names, contents, hidden or not)."""
     return _files_digest(assignment.data_files.order_by("name"))
 
 
-def _data_dir(assignment: Assignment) -> Path | None:
-    """A worker-local copy of the assignment's data files (reused while unchanged)."""
+def _data_dirs(assignment: Assignment) -> tuple[Path | None, Path | None]:
+    """Worker-local copies of the assignment's visible and hidden data files."""
     files = list(assignment.data_files.order_by("name"))
+    return (_files_dir([f for f in files if not f.hidden]),
+            _files_dir([f for f in files if f.hidden]))
+
+
+def _files_dir(files: list[AssignmentDataFile]) -> Path | None:
+    """A worker-local copy of ``files`` (reused while unchanged)."""
     if not files:
         return None
     target = Path(tempfile.gettempdir()) / "aimd-grading-data" / _files_digest(files)[:32]
@@ -135,24 +145,27 @@ def _data_dir(assignment: Assignment) -> Path | None:
 
 
 def _sandbox_factory():
-    """Sandboxes of the configured backend other than local (which the pool serves)."""
+    """Sandbox pairs of the configured backend other than local (which the pool serves)."""
     backend = settings.GRADING_SANDBOX_BACKEND
     if backend == "local":
         return None
-    from grading.autograder.sandbox.base import create_sandbox
+    from grading.autograder.sandbox.base import create_pair
 
     options = {"docker": {"image": settings.GRADING_SANDBOX_IMAGE},
                "kubernetes": {"image": settings.GRADING_SANDBOX_IMAGE,
                               "namespace": settings.GRADING_KUBERNETES_NAMESPACE}}
-    return functools.partial(create_sandbox, backend, limits=sandbox_limits(),
+    return functools.partial(create_pair, backend, limits=sandbox_limits(),
                              **options.get(backend, {}))
 
 
-def grade_bytes(*, assignment: Assignment, source: bytes, submission: bytes) -> GradeResult:
-    """Grade through the worker's sandbox pool (see ``grading.workers``) or backend."""
+def grade_bytes(*, assignment: Assignment, source: bytes, submission: bytes,
+                reveal: bool = False) -> GradeResult:
+    """Grade through the worker's sandbox pool (see ``grading.workers``) or backend
+    (``reveal``: every test's own error, for the release check)."""
+    data_dir, hidden_dir = _data_dirs(assignment)
     return notebook_grade(source=source, submission=submission,
                           sandbox_factory=_sandbox_factory(),
-                          data_dir=_data_dir(assignment),
+                          data_dir=data_dir, hidden_dir=hidden_dir, reveal=reveal,
                           timeout=float(assignment.time_limit_seconds),
                           cell_timeout=min(settings.GRADING_CELL_TIMEOUT,
                                            float(assignment.time_limit_seconds)),
@@ -181,6 +194,30 @@ def _summary(result: GradeResult) -> dict:
                        "passed": c.passed} for c in result.cells]}
 
 
+# Errors that come from the judge / learner split rather than from a wrong solution.
+SPLIT_ERRORS = ("of an object that stays in the learner's process is refused",
+                "cannot be passed to the learner's code", "is refused in the judge")
+
+
+def _test_failures(result: GradeResult, failing: list[str]) -> list[str]:
+    """One line per failing test of the source: its cell and the error it raised, and what
+    to change when the test cannot run apart from the learner's code."""
+    lines = []
+    for step in result.steps:
+        if step.kind != "test" or step.grade_id not in failing:
+            continue
+        error = (step.error or gettext("no error was raised, but the test wrote to stderr"))
+        lines.append(gettext("Cell %(cell)s: %(error)s") % {"cell": step.grade_id,
+                                                            "error": error[:500]})
+        if any(marker in error for marker in SPLIT_ERRORS):
+            lines.append(gettext(
+                "Tests run in a judge process apart from the learner's code: they compare "
+                "values (numbers, text, lists, arrays, DataFrames), not the learner's own "
+                "objects, and load files the learner saved with "
+                "aimd_grading.load_in_learner(...) instead of unpickling them."))
+    return lines
+
+
 def assignment_release(*, assignment_id: int) -> Assignment:
     """Generate the released notebook with nbgrader, then check it through the pipeline.
 
@@ -192,7 +229,9 @@ def assignment_release(*, assignment_id: int) -> Assignment:
         source_bytes = stream.read()
     problems: list[str] = []
     report: dict = {"checked_at": timezone.now().isoformat(), "source_sha256":
-                    sha256(source_bytes), "data_sha256": _data_digest(assignment)}
+                    sha256(source_bytes), "data_sha256": _data_digest(assignment),
+                    "hidden_files": list(assignment.data_files.filter(hidden=True)
+                                         .order_by("name").values_list("name", flat=True))}
     released_bytes = b""
     try:
         source_nb = source_check(source_bytes)
@@ -201,7 +240,7 @@ def assignment_release(*, assignment_id: int) -> Assignment:
         manual = {s.grade_id for s in grading_plan(source=source_nb, submission=source_nb).steps
                   if s.manual}
         source_result = grade_bytes(assignment=assignment, source=source_bytes,
-                                    submission=source_bytes)
+                                    submission=source_bytes, reveal=True)
         released_result = grade_bytes(assignment=assignment, source=source_bytes,
                                       submission=released_bytes)
         report["source"], report["released"] = _summary(source_result), _summary(
@@ -215,6 +254,7 @@ def assignment_release(*, assignment_id: int) -> Assignment:
         if failing:
             problems.append(gettext("The solutions do not pass these tests: %s")
                             % ", ".join(failing))
+            problems.extend(_test_failures(source_result, failing))
         if auto_max > 0 and released_result.score >= auto_max:
             problems.append(gettext("The released notebook already scores full marks: the "
                                     "tests do not check the answers."))

@@ -233,7 +233,7 @@ def released(request: HttpRequest, key: str) -> HttpResponse:
 @require_GET
 def data_file(request: HttpRequest, key: str, name: str) -> HttpResponse:
     assignment = _downloadable(request, key)
-    item = get_object_or_404(assignment.data_files, name=name)
+    item = get_object_or_404(assignment.data_files.visible(), name=name)
     return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name)
 
 

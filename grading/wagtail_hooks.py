@@ -78,6 +78,7 @@ class AssignmentViewSet(SnippetViewSet):
         FieldPanel("module"),
         FieldPanel("source_file"),
         FieldPanel("data_upload"),
+        FieldPanel("hidden_upload"),
         MultiFieldPanel([
             FieldRowPanel([FieldPanel("due_at"), FieldPanel("accept_late_until")]),
             FieldRowPanel([FieldPanel("late_penalty_percent_per_day"),

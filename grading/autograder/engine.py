@@ -40,6 +40,7 @@ from grading.autograder.sandbox.local import (
     DEFAULT_PRELOAD,
     Limits,
     SandboxPair,
+    SandboxPairBase,
     SandboxPool,
     SandboxUnavailable,
 )
@@ -164,14 +165,16 @@ def notebook_grade(*, source: bytes, submission: bytes, data_dir: Path | None = 
                    hidden_dir: Path | None = None, timeout: float = 60.0,
                    cell_timeout: float = 30.0, max_bytes: int = DEFAULT_MAX_BYTES,
                    limits: Limits | None = None, pool: SandboxPool | None = None,
-                   sandbox_factory: Callable[[], SandboxPair] | None = None) -> GradeResult:
+                   sandbox_factory: Callable[..., SandboxPairBase] | None = None,
+                   reveal: bool = False) -> GradeResult:
     """Grade ``submission`` against ``source``. Raises NotebookInvalid for unusable input.
 
     The learner's cells run in one sandbox, every test in another (the judge; see
     docs/grading-engine.md). ``data_dir`` holds the data files both see, ``hidden_dir`` those
     only the judge sees. The pair comes ready from ``pool`` when one is given, else from
     ``sandbox_factory`` (another backend), else a local pair is started; start-up then
-    counts against ``timeout``.
+    counts against ``timeout``. ``reveal`` keeps every test's own error in the steps, hidden
+    tests' too: for the instructor's release check, never for a learner's feedback.
     """
     source_nb = notebook_load(source, max_bytes=max_bytes)
     source_validate(source_nb)
@@ -181,7 +184,7 @@ def notebook_grade(*, source: bytes, submission: bytes, data_dir: Path | None = 
         pair = pool.take(preload=preload_for(source_nb, pool.allowed))
         limits = pool.limits or Limits()
     elif sandbox_factory is not None:
-        pair = sandbox_factory()
+        pair = sandbox_factory(preload=preload_for(source_nb, DEFAULT_PRELOAD))
         limits = limits or Limits()
     else:
         limits = limits or Limits()
@@ -202,7 +205,8 @@ def notebook_grade(*, source: bytes, submission: bytes, data_dir: Path | None = 
                                (pair.judge, {"answer_names": sorted(answer_names(source_nb))})):
             sandbox.start(seccomp=runner_program(), threads=limits.threads,
                           timeout=START_TIMEOUT, **extra)
-        return _run_plan(plan, pair=pair, timeout=timeout, cell_timeout=cell_timeout)
+        return _run_plan(plan, pair=pair, timeout=timeout, cell_timeout=cell_timeout,
+                         reveal=reveal)
     finally:
         pair.kill()
 
@@ -233,8 +237,8 @@ DIED = gettext_noop("The notebook stopped the Python process (for example by exi
                     "too much memory); later cells did not run.")
 
 
-def _run_plan(plan: Plan, *, pair: SandboxPair, timeout: float,
-              cell_timeout: float) -> GradeResult:
+def _run_plan(plan: Plan, *, pair: SandboxPairBase, timeout: float, cell_timeout: float,
+              reveal: bool = False) -> GradeResult:
     """Run the plan's steps in order: learner cells in the learner process, tests in the
     judge, locked cells in both (the judge keeps its own copy of what they define). Only the
     judge's replies score; the learner's give feedback text."""
@@ -298,7 +302,7 @@ def _run_plan(plan: Plan, *, pair: SandboxPair, timeout: float,
                                     passed=False))
     redact = _Redactor(plan)
     steps = [_step_outcome(step, replies.get(index, stopped.get(index)), redact,
-                           withheld=index in withheld)
+                           withheld=index in withheld and not reveal, reveal=reveal)
              for index, step in enumerate(plan.steps)]
     return GradeResult(status=status, score=sum(c.score for c in cells),
                        max_score=plan.max_score, needs_manual_grade=plan.needs_manual_grade,
@@ -390,9 +394,9 @@ def _error_shown(error: str | None, step: Step) -> str | None:
     if not error:
         return error
     name, _, message = error.partition(": ")
-    if REFUSAL in message or (step.kind == "test" and message
-                              and repr(message) in _without_hidden(step.source)
-                              or f'"{message}"' in _without_hidden(step.source)):
+    visible = _without_hidden(step.source)
+    if REFUSAL in message or (step.kind == "test" and message and (
+            repr(message) in visible or f'"{message}"' in visible)):
         return error
     return name if name.isidentifier() else "Error"
 
@@ -410,7 +414,7 @@ WITHHELD = gettext_noop("(Not shown: this ran after hidden tests had called your
 
 
 def _step_outcome(step: Step, reply: dict | None, redact: _Redactor, *,
-                  withheld: bool = False) -> StepOutcome:
+                  withheld: bool = False, reveal: bool = False) -> StepOutcome:
     ran = reply is not None
     if withheld and reply is not None:
         reply = dict(reply, stdout=WITHHELD if reply.get("stdout") else "",
@@ -428,7 +432,9 @@ def _step_outcome(step: Step, reply: dict | None, redact: _Redactor, *,
             outcome.score = _reply_score(reply, step)
         outcome.hidden_tests = step.has_hidden_tests or HIDDEN_BEGIN in step.source
         if failed:
-            if outcome.hidden_tests:
+            if reveal:  # the instructor's own check: every test's real error
+                outcome.error = (reply.get("error") or "")[:ERROR_CAP] or None
+            elif outcome.hidden_tests:
                 outcome.error = HIDDEN_TEST_FAILED
             else:
                 outcome.error = (redact(reply.get("error")) or "")[:TEST_ERROR_CAP] or None

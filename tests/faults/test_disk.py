@@ -1,5 +1,6 @@
 """Learner code that fills the sandbox's disk: one file beyond the file-size limit, or many
-smaller files in the work directory or /tmp (each a tmpfs of ``Limits.disk_bytes``).
+smaller files in the work directory or /tmp (tmpfs mounts of ``Limits.disk_bytes`` and
+``Limits.tmp_bytes``, counted in the sandbox's memory).
 
 The grade is stored with a message saying what happened (in every language of the site),
 the worker's disk is never touched and nothing is left behind, and the worker goes on
@@ -16,7 +17,7 @@ import pytest
 from django.urls import reverse
 
 from grading.autograder.engine import DISK_FULL, FILE_TOO_LARGE
-from grading.autograder.sandbox.local import Limits, LocalSandbox, SandboxUnavailable
+from grading.autograder.sandbox.local import Limits, SandboxPair, SandboxUnavailable
 from grading.models import Grade
 from grading.services import submission_create
 from tests.grading.conftest import notebook_with
@@ -33,22 +34,23 @@ MANY_FILES = ("for i in range(100_000):\n"
 
 
 def _graded_in(limits: Limits, answer: str, **kwargs):
-    """Grade ``answer`` in a sandbox of our own, to look at it afterwards."""
-    made: list[LocalSandbox] = []
+    """Grade ``answer`` in a sandbox pair of our own, to look at it afterwards."""
+    made: list[SandboxPair] = []
 
-    def sandbox() -> LocalSandbox:
-        made.append(LocalSandbox(limits=limits))
+    def pair(preload=()) -> SandboxPair:
+        made.append(SandboxPair(limits=limits, preload=preload))
         return made[-1]
 
-    return grade(answer, sandbox_factory=sandbox, **kwargs), made[0]
+    return grade(answer, sandbox_factory=pair, **kwargs), made[0]
 
 
 def _answer_error(result) -> str:
     return next(s.error for s in result.steps if s.kind == "answer") or ""
 
 
-def _gone(sandbox: LocalSandbox) -> bool:
-    return sandbox.process.poll() is not None and not sandbox.workdir.parent.exists()
+def _gone(pair: SandboxPair) -> bool:
+    return all(s.process.poll() is not None and not s.workdir.parent.exists()
+               for s in (pair.learner, pair.judge))
 
 
 def test_a_file_beyond_the_size_limit_is_explained_and_leaves_nothing():

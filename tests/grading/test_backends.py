@@ -1,9 +1,10 @@
 """The sandbox backends behind one interface: what Docker and Kubernetes would run.
 
 No Docker engine or cluster is needed: the argv and manifests are checked field by field,
-and each sandbox class is driven through a fake ``docker``/``kubectl`` that records its
-arguments and runs the real runner (``grading/autograder/sandbox/runner.py``), so the protocol, the
-data-file copy and the Kubernetes start gate are exercised for real.
+and each backend's pair is driven through a fake ``docker``/``kubectl`` that records its
+arguments and runs the real runners (``grading/autograder/inside/``) with the real link
+between them, so the commands, the data-file copies (hidden files to the judge only), the
+Unix-socket link and the Kubernetes start gate are exercised for real.
 """
 
 import json
@@ -16,32 +17,28 @@ from pathlib import Path
 import pytest
 import yaml
 
+from grading.autograder import seccomp
 from grading.autograder.sandbox import docker as docker_backend
 from grading.autograder.sandbox import kubernetes as k8s
 from grading.autograder.sandbox.base import (
     BACKENDS,
     Limits,
+    Pair,
     Sandbox,
     SandboxUnavailable,
-    create_sandbox,
-    sandbox_class,
+    create_pair,
+    pair_class,
 )
-from grading.autograder.sandbox.docker import DockerSandbox, docker_command
+from grading.autograder.sandbox.docker import DockerPair, docker_command
 from grading.autograder.sandbox.kubernetes import (
-    KubernetesSandbox,
+    KubernetesPair,
     job_manifest,
     network_policy_manifest,
 )
-from grading.autograder.sandbox.local import RUNNER, LocalSandbox
+from grading.autograder.sandbox.local import INSIDE, SandboxPair
 
 LIMITS = Limits(cpu_seconds=30, memory_bytes=512 * 1024 * 1024, file_bytes=8 * 1024 * 1024,
-                open_files=64)
-CELL = {"kind": "cell", "code": "1+1", "nonce": "n1", "timeout": 5}
-
-
-def plan(*steps: dict) -> dict:
-    """The runner's one command: every cell of the notebook, sent before any runs."""
-    return {"op": "plan", "steps": list(steps)}
+                open_files=64, disk_bytes=64 * 1024 * 1024)
 
 
 def pairs(argv: list[str]) -> set[tuple[str, str]]:
@@ -52,25 +49,56 @@ def values(argv: list[str], flag: str) -> list[str]:
     return [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == flag]
 
 
+def converse(pair) -> None:
+    """Start both runners and grade a tiny notebook through them: a learner cell reads its
+    data file, the judge reads the learner's value and its own hidden file."""
+    assert pair.wait_ready(timeout=30)
+    for sandbox in (pair.learner, pair.judge):
+        sandbox.start(seccomp=seccomp.runner_program(), threads=32, timeout=30)
+    pair.learner.send({"op": "cell", "code": "import os\nx = open('data.txt').read()\n"
+                                             "hidden_seen = os.path.exists('hidden.txt')"})
+    assert pair.learner.receive(timeout=30)["status"] == "ok"
+    pair.judge.send({"op": "test", "code": "assert x == 'hello' and hidden_seen is False\n"
+                                           "open('hidden.txt').read()"})
+    reply = pair.judge.receive(timeout=30)
+    assert (reply["status"], reply["value"], reply["error"]) == ("ok", "'secret'", None)
+
+
+def put_files(pair) -> None:
+    for sandbox in (pair.learner, pair.judge):
+        (sandbox.workdir / "data.txt").write_text("hello")
+    (pair.judge.workdir / "hidden.txt").write_text("secret")
+
+
 # --- registry -------------------------------------------------------------------------------
 
 def test_registry_names_each_backend():
-    assert sandbox_class("local") is LocalSandbox
-    assert sandbox_class("docker") is DockerSandbox
-    assert sandbox_class("kubernetes") is KubernetesSandbox
+    assert pair_class("local") is SandboxPair
+    assert pair_class("docker") is DockerPair
+    assert pair_class("kubernetes") is KubernetesPair
     assert BACKENDS == ("local", "docker", "kubernetes")
 
 
 def test_registry_refuses_unknown_backend():
     with pytest.raises(ValueError, match="local, docker, kubernetes"):
-        sandbox_class("firecracker")
+        pair_class("firecracker")
+
+
+def test_the_shipped_seccomp_profile_is_the_generated_one():
+    shipped = (Path(docker_backend.__file__).with_name("seccomp.json")).read_text()
+    assert shipped == seccomp.docker_profile_json()
+    profile = json.loads(shipped)
+    refused = {name for rule in profile["syscalls"] for name in rule["names"]}
+    assert {"fork", "vfork", "ptrace", "process_vm_readv", "clone", "clone3", "bpf",
+            "unshare", "mount", "io_uring_setup"} <= refused
 
 
 # --- Docker ---------------------------------------------------------------------------------
 
 @pytest.fixture
 def argv(tmp_path):
-    return docker_command(image="aimd-lms:test", workdir=tmp_path, limits=LIMITS,
+    return docker_command(role="judge", image="aimd-lms:test", workdir=tmp_path / "work",
+                          linkdir=tmp_path / "link", limits=LIMITS,
                           preload=("numpy", "pandas"), name="aimd-grade-x", cpus=1.5,
                           pids_limit=100)
 
@@ -82,7 +110,8 @@ def test_docker_argv_isolation_flags(argv):
     for pair in [("--name", "aimd-grade-x"), ("--network", "none"),
                  ("--user", "65534:65534"), ("--cap-drop", "ALL"),
                  ("--security-opt", "no-new-privileges"), ("--pids-limit", "100"),
-                 ("--pull", "never"), ("--workdir", "/home/grader")]:
+                 ("--pull", "never"), ("--workdir", "/home/grader"),
+                 ("--security-opt", f"seccomp={docker_backend.SECCOMP_PROFILE}")]:
         assert pair in pairs(argv), pair
     assert values(argv, "--tmpfs") == ["/tmp:rw,noexec,nosuid,size=64m"]  # noqa: S108
     assert "-t" not in argv
@@ -98,10 +127,15 @@ def test_docker_argv_converts_limits(argv):
         "core=0:0"])
 
 
-def test_docker_argv_runs_runner_from_the_image(argv):
+def test_docker_argv_runs_the_roles_runner_from_the_image(argv, tmp_path):
     image = argv.index("aimd-lms:test")
-    assert argv[image + 1:] == ["python", "-I", docker_backend.IMAGE_RUNNER, "numpy,pandas"]
-    assert docker_backend.IMAGE_RUNNER.endswith("/site-packages/grading/autograder/sandbox/runner.py")
+    assert argv[image + 1:] == ["python", "-I", f"{docker_backend.IMAGE_INSIDE}/judge.py",
+                                "numpy,pandas", "connect:/run/aimd-link/link"]
+    assert docker_backend.IMAGE_INSIDE.endswith("/site-packages/grading/autograder/inside")
+    learner = docker_command(role="learner", image="i", workdir=tmp_path, linkdir=tmp_path,
+                             limits=LIMITS, preload=(), name="n")
+    assert learner[-3:] == [f"{docker_backend.IMAGE_INSIDE}/learner.py", "",
+                            "listen:/run/aimd-link/link"]
 
 
 def test_docker_argv_grants_nothing_of_the_host(argv, tmp_path):
@@ -117,18 +151,19 @@ def test_docker_argv_grants_nothing_of_the_host(argv, tmp_path):
     assert {item.split("=", 1)[0] for item in env} == set(docker_backend.SANDBOX_ENV)
     assert not any(key in {item.split("=", 1)[0] for item in env}
                    for key in ("DJANGO_SECRET_KEY", "DATABASE_URL", "PATH"))
-    # Exactly one mount: the work directory.
+    # Exactly two mounts: the container's work directory and the pair's link directory.
     mounts = values(argv, "-v") + values(argv, "--volume") + values(argv, "--mount")
-    assert mounts == [f"{tmp_path}:/home/grader:rw"]
+    assert mounts == [f"{tmp_path / 'work'}:/home/grader:rw",
+                      f"{tmp_path / 'link'}:/run/aimd-link:rw"]
     assert not any("docker.sock" in arg for arg in argv)
 
 
-def test_docker_sandbox_without_docker(monkeypatch):
+def test_docker_pair_without_docker(monkeypatch):
     with pytest.raises(SandboxUnavailable, match="docker"):
-        DockerSandbox(docker="/nonexistent/docker")
+        DockerPair(docker="/nonexistent/docker")
     monkeypatch.setattr("shutil.which", lambda *args, **kwargs: None)
     with pytest.raises(SandboxUnavailable, match="not installed"):
-        create_sandbox("docker", limits=LIMITS)
+        create_pair("docker", limits=LIMITS)
 
 
 def _executable(path: Path, body: str) -> Path:
@@ -139,39 +174,40 @@ def _executable(path: Path, body: str) -> Path:
 
 @pytest.fixture
 def fake_docker(tmp_path):
-    """``docker``: logs its argv; ``run`` becomes the runner in the mounted work directory."""
+    """``docker``: logs its argv; ``run`` becomes the role's runner in the mounted work
+    directory, with the link directory where the container would mount it."""
     return _executable(tmp_path / "docker", f"""
         import json, os, sys
         with open({str(tmp_path / "docker.log")!r}, "a") as log:
             log.write(json.dumps(sys.argv[1:]) + "\\n")
         if sys.argv[1] == "run":
-            mount = sys.argv[sys.argv.index("-v") + 1]
-            os.chdir(mount.split(":")[0])
-            os.execv(sys.executable, [sys.executable, "-I", {str(RUNNER)!r}, sys.argv[-1]])
+            work, link = [v.split(":")[0] for i, v in enumerate(sys.argv)
+                          if sys.argv[i - 1] == "-v"]
+            os.chdir(work)
+            role = os.path.basename(sys.argv[-3])
+            spec = sys.argv[-1].replace("/run/aimd-link", link)
+            os.execv(sys.executable, [sys.executable, "-I", os.path.join({str(INSIDE)!r}, role),
+                                      sys.argv[-2], spec])
     """)
 
 
-def test_docker_sandbox_speaks_the_protocol(fake_docker, tmp_path):
-    sandbox = DockerSandbox(limits=LIMITS, image="aimd-lms:test", docker=str(fake_docker))
-    assert isinstance(sandbox, Sandbox)
-    workdir = sandbox.workdir
+def test_docker_pair_speaks_the_protocol(fake_docker, tmp_path):
+    pair = DockerPair(limits=LIMITS, image="aimd-lms:test", docker=str(fake_docker))
+    assert isinstance(pair, Pair)
+    assert isinstance(pair.learner, Sandbox)
+    workdirs = [pair.learner.workdir, pair.judge.workdir]
     try:
-        (workdir / "data.txt").write_text("hello")  # the engine's data files
-        assert sandbox.wait_ready(timeout=10)
-        sandbox.send(plan(CELL, {"kind": "test", "code": "open('data.txt').read()",
-                                 "nonce": "n2", "timeout": 5}))
-        reply = sandbox.receive(timeout=10)
-        assert reply["nonce"] == "n1"
-        assert reply["status"] == "ok"
-        reply = sandbox.receive(timeout=10)
-        assert (reply["nonce"], reply["status"], reply["value"]) == ("n2", "ok", "'hello'")
+        put_files(pair)
+        converse(pair)
     finally:
-        sandbox.kill()
-    assert not workdir.exists()
+        pair.kill()
+    assert not any(workdir.exists() for workdir in workdirs)
     calls = [json.loads(line) for line in (tmp_path / "docker.log").read_text().splitlines()]
-    assert calls[0] == sandbox.command[1:]
-    assert ("--network", "none") in pairs(calls[0])
-    assert calls[1] == ["kill", sandbox.name]
+    runs = [call for call in calls if call[0] == "run"]
+    assert runs == [pair.learner.command[1:], pair.judge.command[1:]]
+    assert all(("--network", "none") in pairs(call) for call in runs)
+    kills = [call for call in calls if call[0] == "kill"]
+    assert kills == [["kill", pair.learner.name], ["kill", pair.judge.name]]
 
 
 # --- Kubernetes -----------------------------------------------------------------------------
@@ -196,38 +232,47 @@ def test_job_manifest_is_restrictive(job):
     assert pod["hostNetwork"] is False
     assert pod["hostPID"] is False
     assert pod["hostIPC"] is False
+    assert pod["shareProcessNamespace"] is False  # the judge's memory is not the learner's
     assert pod["securityContext"] == {
         "runAsNonRoot": True, "runAsUser": 65534, "runAsGroup": 65534, "fsGroup": 65534,
-        "seccompProfile": {"type": "RuntimeDefault"}}
-    [container] = pod["containers"]
-    security = container["securityContext"]
-    assert security["allowPrivilegeEscalation"] is False
-    assert security["readOnlyRootFilesystem"] is True
-    assert security["privileged"] is False
-    assert security["capabilities"] == {"drop": ["ALL"]}
-    assert (container["stdin"], container["stdinOnce"], container["tty"]) == (True, True, False)
-    assert "envFrom" not in container
-    assert {item["name"] for item in container["env"]} == set(docker_backend.SANDBOX_ENV)
+        "seccompProfile": {"type": "Localhost", "localhostProfile": "aimd-grading.json"}}
+    assert [container["name"] for container in pod["containers"]] == ["learner", "judge"]
+    for container in pod["containers"]:
+        security = container["securityContext"]
+        assert security["allowPrivilegeEscalation"] is False
+        assert security["readOnlyRootFilesystem"] is True
+        assert security["privileged"] is False
+        assert security["capabilities"] == {"drop": ["ALL"]}
+        assert (container["stdin"], container["stdinOnce"], container["tty"]) == (
+            True, True, False)
+        assert "envFrom" not in container
+        assert {item["name"] for item in container["env"]} == set(docker_backend.SANDBOX_ENV)
 
 
 def test_job_manifest_resources_and_volumes(job):
     pod = job["spec"]["template"]["spec"]
-    [container] = pod["containers"]
-    resources = container["resources"]
-    assert resources["requests"] == resources["limits"]
-    assert resources["limits"]["memory"] == str(512 * 1024 * 1024)
-    assert resources["limits"]["cpu"] == "1"
-    assert resources["limits"]["ephemeral-storage"] == str((256 + 64) * 1024 * 1024)
     volumes = {volume["name"]: volume for volume in pod["volumes"]}
-    assert volumes["work"]["emptyDir"]["sizeLimit"] == str(256 * 1024 * 1024)
-    assert "sizeLimit" in volumes["tmp"]["emptyDir"]
     assert all(set(volume) == {"name", "emptyDir"} for volume in pod["volumes"])  # no hostPath
-    mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
-    assert mounts == {"/home/grader": "work", "/tmp": "tmp"}  # noqa: S108
-    # The gate sets the local backend's rlimits, then becomes the image's runner.
-    assert container["command"][:3] == ["python", "-I", "-c"]
-    assert container["command"][4:] == ["30", str(8 * 1024 * 1024), "64",
-                                        docker_backend.IMAGE_RUNNER, "numpy"]
+    assert volumes["link"]["emptyDir"] == {"medium": "Memory", "sizeLimit": "1Mi"}
+    for container in pod["containers"]:
+        role = container["name"]
+        resources = container["resources"]
+        assert resources["requests"] == resources["limits"]
+        assert resources["limits"]["memory"] == str(512 * 1024 * 1024)
+        assert resources["limits"]["cpu"] == "1"
+        assert resources["limits"]["ephemeral-storage"] == str((256 + 64) * 1024 * 1024)
+        assert volumes[f"work-{role}"]["emptyDir"]["sizeLimit"] == str(256 * 1024 * 1024)
+        assert "sizeLimit" in volumes[f"tmp-{role}"]["emptyDir"]
+        mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
+        # Each its own work directory (the judge's holds the hidden files); only the link
+        # is shared.
+        assert mounts == {"/home/grader": f"work-{role}", "/tmp": f"tmp-{role}",  # noqa: S108
+                          "/run/aimd-link": "link"}
+        # The gate sets the local backend's rlimits, then becomes the image's runner.
+        assert container["command"][:3] == ["python", "-I", "-c"]
+        assert container["command"][4:] == [
+            "30", str(8 * 1024 * 1024), "64", f"{docker_backend.IMAGE_INSIDE}/{role}.py",
+            "numpy", docker_backend.link_argument(role)]
 
 
 def test_network_policy_denies_all_for_the_job_pods(job):
@@ -251,15 +296,15 @@ def test_manifests_dump_as_yaml(job):
         assert yaml.safe_load(yaml.safe_dump(manifest)) == manifest
 
 
-def test_kubernetes_sandbox_without_kubectl(monkeypatch):
+def test_kubernetes_pair_without_kubectl(monkeypatch):
     with pytest.raises(SandboxUnavailable, match="kubectl"):
-        KubernetesSandbox(kubectl="/nonexistent/kubectl")
+        KubernetesPair(kubectl="/nonexistent/kubectl")
     monkeypatch.setattr("shutil.which", lambda *args, **kwargs: None)
     with pytest.raises(SandboxUnavailable, match="not installed"):
-        create_sandbox("kubernetes")
+        create_pair("kubernetes")
 
 
-def test_kubernetes_sandbox_refused_job(tmp_path):
+def test_kubernetes_pair_refused_job(tmp_path):
     """A refused ``apply`` is an unavailable sandbox, and what it may have created goes."""
     log = tmp_path / "calls.log"
     kubectl = _executable(tmp_path / "kubectl", f"""
@@ -271,7 +316,7 @@ def test_kubernetes_sandbox_refused_job(tmp_path):
             sys.exit(1)
     """)
     with pytest.raises(SandboxUnavailable, match="forbidden"):
-        KubernetesSandbox(namespace="grading", kubectl=str(kubectl))
+        KubernetesPair(namespace="grading", kubectl=str(kubectl))
     calls = [json.loads(line) for line in log.read_text().splitlines()]
     assert [call[:2] for call in calls] == [["apply", "-f"], ["delete", "job"]]
 
@@ -279,13 +324,16 @@ def test_kubernetes_sandbox_refused_job(tmp_path):
 @pytest.fixture
 def fake_kubectl(tmp_path):
     """``kubectl``: logs its argv; ``apply`` keeps the Job; ``get`` shows its pod (Pending,
-    then Running); ``cp`` copies into a directory standing for the pod's /home/grader;
-    ``attach`` runs the Job's container command there (the real gate, then the runner)."""
+    then Running); ``cp`` copies into a directory standing for the container's /home/grader;
+    ``attach`` runs that container's command there (the real gate, then the runner), with
+    the link volume at a directory of its own."""
     state = tmp_path / "cluster"
-    (state / "pod").mkdir(parents=True)
+    for place in ("learner", "judge", "link"):
+        (state / place).mkdir(parents=True)
     return _executable(tmp_path / "kubectl", f"""
         import json, os, shutil, sys
-        state, runner, image_runner = {str(state)!r}, {str(RUNNER)!r}, {k8s.IMAGE_RUNNER!r}
+        state, inside = {str(state)!r}, {str(INSIDE)!r}
+        image_inside = {docker_backend.IMAGE_INSIDE!r}
         args = sys.argv[1:]
         with open(os.path.join(state, "calls.log"), "a") as log:
             log.write(json.dumps(args) + "\\n")
@@ -303,85 +351,82 @@ def fake_kubectl(tmp_path):
             print(json.dumps({{"items": [{{"metadata": {{"name": name + "-pod"}},
                                          "status": {{"phase": phase}}}}]}}))
         elif verb == "cp":
-            source, target = [arg for arg in args if not arg.startswith("-") and arg != "grader"]
-            destination = os.path.join(state, "pod", target.split(":/home/grader/", 1)[1])
+            role = args[args.index("--container") + 1]
+            source, target = [arg for arg in args if not arg.startswith("-") and arg != role]
+            destination = os.path.join(state, role, target.split(":/home/grader/", 1)[1])
             if os.path.isdir(source):
                 shutil.copytree(source, destination)
             else:
                 shutil.copy(source, destination)
         elif verb == "attach":
+            role = args[args.index("--container") + 1]
             with open(os.path.join(state, "applied.json")) as applied:
                 job = json.load(applied)["items"][1]
-            command = job["spec"]["template"]["spec"]["containers"][0]["command"]
-            command = [sys.executable if arg == "python" else runner if arg == image_runner
-                       else arg for arg in command]
-            os.chdir(os.path.join(state, "pod"))
+            [container] = [c for c in job["spec"]["template"]["spec"]["containers"]
+                           if c["name"] == role]
+            command = [sys.executable if arg == "python"
+                       else arg.replace(image_inside, inside)
+                              .replace("/run/aimd-link", os.path.join(state, "link"))
+                       for arg in container["command"]]
+            os.chdir(os.path.join(state, role))
             os.execv(command[0], command)
     """)
 
 
-def test_kubernetes_sandbox_speaks_the_protocol(fake_kubectl, tmp_path):
+def test_kubernetes_pair_speaks_the_protocol(fake_kubectl, tmp_path):
     state = tmp_path / "cluster"
-    sandbox = KubernetesSandbox(limits=LIMITS, image="aimd-lms:test", namespace="grading",
-                                kubectl=str(fake_kubectl), poll_interval=0.05)
-    assert isinstance(sandbox, Sandbox)
-    workdir = sandbox.workdir
+    pair = KubernetesPair(limits=LIMITS, image="aimd-lms:test", namespace="grading",
+                          kubectl=str(fake_kubectl), poll_interval=0.05)
+    assert isinstance(pair, Pair)
+    workdirs = [pair.learner.workdir, pair.judge.workdir]
     applied = json.loads((state / "applied.json").read_text())
     assert [item["kind"] for item in applied["items"]] == ["NetworkPolicy", "Job"]
-    assert applied["items"][1]["metadata"]["name"] == sandbox.name
+    assert applied["items"][1]["metadata"]["name"] == pair.name
     try:
-        assert sandbox.wait_ready(timeout=10)  # as a pool does, before the data is known
-        (workdir / "data.txt").write_text("hello")
-        (workdir / "tables").mkdir()
-        (workdir / "tables" / "t.csv").write_text("a,b\n")
-        tests = [
-            ("n2", "open('data.txt').read()", "'hello'"),
-            ("n3", "open('tables/t.csv').read()", "'a,b\\n'"),
-            ("n4", "import resource; resource.getrlimit(resource.RLIMIT_NOFILE)", "(64, 64)"),
-            ("n5", "resource.getrlimit(resource.RLIMIT_CPU)", "(30, 31)"),
-        ]
-        sandbox.send(plan(CELL, *({"kind": "test", "code": code, "nonce": nonce,
-                                   "timeout": 5} for nonce, code, _value in tests)))
-        reply = sandbox.receive(timeout=10)
-        assert reply["nonce"] == "n1"
-        assert reply["status"] == "ok"
-        for nonce, _code, value in tests:
-            reply = sandbox.receive(timeout=10)
-            assert (reply["nonce"], reply["status"], reply["value"]) == (nonce, "ok", value)
+        put_files(pair)  # before the first command, as the engine does
+        converse(pair)
+        # The gate's rlimits are those of the pod's runner.
+        pair.judge.send({"op": "test", "code": "import resource\n"
+                                               "resource.getrlimit(resource.RLIMIT_NOFILE)"})
+        assert pair.judge.receive(timeout=10)["value"] == "(64, 64)"
     finally:
-        sandbox.kill()
-    assert not workdir.exists()
+        pair.kill()
+    assert not any(workdir.exists() for workdir in workdirs)
+    assert not (state / "learner" / "hidden.txt").exists()  # hidden files: the judge's only
+    assert (state / "judge" / "hidden.txt").exists()
     calls = [json.loads(line) for line in (state / "calls.log").read_text().splitlines()]
     verbs = [call[2] for call in calls]
     assert verbs[0] == "apply"
-    assert verbs.count("get") == 2
+    assert verbs.count("get") == 2  # the pod once, for both containers
     assert verbs.index("attach") < verbs.index("cp")  # copied after attaching, before cells
-    assert verbs.count("cp") == 2
+    assert verbs.count("attach") == 2
+    assert verbs.count("cp") == 3  # data.txt to each container, hidden.txt to the judge
     assert verbs[-1] == "delete"
-    assert calls[verbs.index("attach")][3:] == ["--stdin", "--quiet", "--container", "grader",
-                                                f"pod/{sandbox.name}-pod"]
-    assert calls[-1][3:] == ["job", sandbox.name, "--wait=false", "--ignore-not-found",
+    attaches = [call[3:] for call in calls if call[2] == "attach"]
+    assert attaches == [["--stdin", "--quiet", "--container", role, f"pod/{pair.name}-pod"]
+                        for role in ("learner", "judge")]
+    assert calls[-1][3:] == ["job", pair.name, "--wait=false", "--ignore-not-found",
                              "--cascade=background"]
 
 
-def test_kubernetes_gate_holds_the_runner_until_its_line():
+def test_kubernetes_gate_holds_the_runner_until_its_line(tmp_path):
     """Output before ``kubectl attach`` connects is lost: the runner must wait for the line,
     and must get every byte of the protocol after it."""
-    command = [sys.executable, "-I", "-c", k8s.GATE, "30", "1000000", "64", str(RUNNER), ""]
+    command = [sys.executable, "-I", "-c", k8s.GATE, "30", "1000000", "64",
+               str(INSIDE / "judge.py"), "", "connect:" + str(tmp_path / "nobody")]
     process = subprocess.Popen(command, stdin=subprocess.PIPE,  # noqa: S603
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
         assert select.select([process.stdout], [], [], 0.5)[0] == []  # nothing yet
-        process.stdin.write(b"start\n" + json.dumps(plan(CELL)).encode() + b"\n")
+        learner_end = __import__("socket").socket(1)  # AF_UNIX: stands in for the learner
+        learner_end.bind(str(tmp_path / "nobody"))
+        learner_end.listen(1)
+        process.stdin.write(b"start\n")
         process.stdin.flush()
+        learner_end.settimeout(30)
+        connection, _ = learner_end.accept()
         assert json.loads(process.stdout.readline()) == {"op": "ready"}
-        reply = json.loads(process.stdout.readline())
-        assert reply["nonce"] == "n1"
-        assert reply["status"] == "ok"
+        connection.close()
     finally:
         process.kill()
         process.wait()
-        process.stdin.close()
-        process.stdout.close()
-    ended = subprocess.run(command, input=b"", capture_output=True, timeout=5)  # noqa: S603
-    assert (ended.returncode, ended.stdout) == (1, b"")

@@ -20,6 +20,7 @@ from grading.autograder import feedback
 from grading.autograder.engine import (
     HIDDEN_TEST_FAILED,
     TEST_ERROR_CAP,
+    WITHHELD,
     GradeResult,
     StepOutcome,
     _Redactor,
@@ -97,7 +98,9 @@ def test_steps_follow_the_plan_with_what_feedback_needs(wrong):
     assert t2.error == "AssertionError: square(-1) should be 1"
     assert (essay.score, essay.max_score, essay.passed) == (None, 2.0, None)
     assert plain.ran
-    assert plain.stdout == "after the tests\n"
+    # A learner cell after a hidden test called the learner's code: its output could carry
+    # the hidden test's inputs, so feedback does not show it.
+    assert plain.stdout == WITHHELD
 
 
 def test_a_right_answer_records_passes_and_the_printed_output():

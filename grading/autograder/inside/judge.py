@@ -393,6 +393,45 @@ class Judge:
         return compile(tree, "<test>", "exec"), last
 
 
+# What a pickle may name in the judge: the data types of the standard library and of the
+# scientific libraries, and their own rebuilding functions; never a function that could run
+# something (os.system, eval, subprocess...). An instructor's hidden model loads; a
+# learner's file handed over as bytes cannot smuggle code in.
+PICKLE_MODULES = frozenset({"collections", "datetime", "decimal", "fractions", "copyreg",
+                            "_codecs"})
+PICKLE_BUILTINS = frozenset({"list", "dict", "set", "frozenset", "tuple", "bytearray", "bytes",
+                             "complex", "slice", "range", "object", "int", "float", "str",
+                             "bool"})
+PICKLE_LIBRARIES = frozenset({"numpy", "pandas", "sklearn", "scipy", "joblib", "pyarrow"})
+PICKLE_HELPERS = ("_reconstruct", "_restore", "_unpickle", "scalar", "_new_", "__pyx_unpickle",
+                  "_frombuffer")
+
+
+def _pickle_allowed(module: str, name: str) -> bool:
+    if module == "builtins":
+        return name in PICKLE_BUILTINS
+    if module in PICKLE_MODULES:
+        return module != "_codecs" or name == "encode"
+    if str(module).split(".")[0] not in PICKLE_LIBRARIES:
+        return False
+    if str(name).startswith(PICKLE_HELPERS):
+        return True
+    try:
+        return isinstance(wire.import_object(module, name), type)
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _audit(event: str, args: tuple) -> None:
+    """The judge runs no learner code, so this hook guards the tests' own actions: a pickle
+    naming anything beyond the allow-list is refused."""
+    if event == "pickle.find_class" and not _pickle_allowed(*args[:2]):
+        raise PermissionError(
+            f"unpickling {args[0]}.{args[1]} is refused in the judge: load files the "
+            "learner saved with aimd_grading.load_in_learner (it runs in the learner's "
+            "process)")
+
+
 def _helpers(judge: Judge) -> types.ModuleType:
     """``aimd_grading`` as tests see it in the judge; the project's top-level module of the
     same name offers the same functions in one process, for instructors' own kernels."""
@@ -430,6 +469,7 @@ def main() -> None:
     _judge = Judge()
     sys.modules["aimd_grading"] = _helpers(_judge)
     start = runtime.start(control)
+    sys.addaudithook(_audit)
     _judge.namespace.answer_names = frozenset(start.get("answer_names") or ())
     while True:
         message = control.read()

@@ -135,9 +135,49 @@ def start(control: Control) -> dict:
 
 
 def arguments() -> tuple[str, int]:
-    """``PRELOAD LINK_FD`` from the command line."""
-    return (sys.argv[1] if len(sys.argv) > 1 else "",
-            int(sys.argv[2]) if len(sys.argv) > 2 else 3)
+    """``PRELOAD LINK`` from the command line; the link is a descriptor number (the local
+    backend hands in its end of a socket pair), or ``listen:PATH`` / ``connect:PATH``: a Unix
+    socket in a directory both containers of a pair mount (Docker, Kubernetes), which the
+    learner listens on and the judge connects to. Either way the descriptor is returned."""
+    preload = sys.argv[1] if len(sys.argv) > 1 else ""
+    link = sys.argv[2] if len(sys.argv) > 2 else "3"
+    if link.isdigit():
+        return preload, int(link)
+    return preload, _unix_link(link)
+
+
+LINK_WAIT = 60.0
+
+
+def _unix_link(spec: str) -> int:
+    import socket
+    import time
+
+    mode, _, path = spec.partition(":")
+    if mode == "listen":
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(path)
+        server.listen(1)
+        server.settimeout(LINK_WAIT)
+        connection, _address = server.accept()
+        server.close()
+        os.unlink(path)  # nobody else may connect: the path is gone once the judge is in
+    elif mode == "connect":
+        deadline = time.monotonic() + LINK_WAIT
+        while True:
+            connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                connection.connect(path)
+                break
+            except OSError:
+                connection.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+    else:
+        raise SystemExit(f"unknown link {spec!r}")
+    connection.settimeout(None)
+    return connection.detach()
 
 
 OUTPUT_CAP = 20_000

@@ -1,18 +1,22 @@
-"""The one interface every sandbox backend offers, and the registry that picks a backend.
+"""The interfaces every sandbox backend offers, and the registry that picks a backend.
 
-A sandbox runs ``runner.py`` (the JSON-lines protocol, see docs/grading-engine.md) somewhere
-the learner's code cannot reach the site: its secrets, its database, the network. Backends:
+A submission is graded by two runners in two sandboxes (``inside/learner.py`` and
+``inside/judge.py``; see docs/grading-engine.md), where learner code cannot reach the site:
+its secrets, its database, the network. Backends:
 
-- ``local``: bubblewrap namespaces plus rlimits on this host (``local.LocalSandbox``); the
-  default on Linux, and the only one that needs nothing but the worker itself;
-- ``docker``: a throw-away container with no network, a read-only root, no capabilities and
-  a non-root user (``docker.DockerSandbox``);
-- ``kubernetes``: a one-pod Job behind a deny-all NetworkPolicy with a restrictive
-  securityContext (``kubernetes.KubernetesSandbox``).
+- ``local``: bubblewrap namespaces, seccomp, a cgroup and rlimits on this host
+  (``local.SandboxPair``); the default on Linux, and the only one that needs nothing but the
+  worker itself;
+- ``docker``: two throw-away containers with no network, a read-only root, no capabilities,
+  the project's seccomp profile and a non-root user (``docker.DockerPair``);
+- ``kubernetes``: a two-container pod (a Job) behind a deny-all NetworkPolicy with a
+  restrictive securityContext and the project's seccomp profile
+  (``kubernetes.KubernetesPair``).
 
-Whatever the backend, the grader sees the same five things (``Sandbox``): a host directory
-whose files the runner sees as its working directory (``/home/grader``), ``wait_ready``,
-``send``, ``receive`` and ``kill``. A sandbox is used for one submission and then killed.
+Whatever the backend, the engine sees a ``Pair``: ``learner`` and ``judge``, each a
+``Sandbox`` (a host directory whose files the runner finds in its working directory,
+``wait_ready``, ``start``, ``send``, ``receive``), and ``wait_ready``, ``alive`` and ``kill``
+for both. A pair is used for one submission and then killed.
 """
 
 from __future__ import annotations
@@ -20,11 +24,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from grading.autograder.sandbox.local import WORKDIR, Limits, PipeSandbox, SandboxUnavailable
+from grading.autograder.sandbox.local import (
+    WORKDIR,
+    Limits,
+    PipeSandbox,
+    SandboxPair,
+    SandboxUnavailable,
+)
 
 __all__ = [
-    "BACKENDS", "DEFAULT_BACKEND", "WORKDIR", "Limits", "PipeSandbox", "Sandbox",
-    "SandboxUnavailable", "create_sandbox", "sandbox_class",
+    "BACKENDS", "DEFAULT_BACKEND", "WORKDIR", "Limits", "Pair", "PipeSandbox", "Sandbox",
+    "SandboxUnavailable", "create_pair", "pair_class",
 ]
 
 BACKENDS = ("local", "docker", "kubernetes")
@@ -33,16 +43,21 @@ DEFAULT_BACKEND = "local"
 
 @runtime_checkable
 class Sandbox(Protocol):
-    """One runner in one fresh sandbox, for one submission.
+    """One runner in one fresh sandbox.
 
     ``workdir`` is a private host directory: files put there before the first ``send``
-    (a notebook's data files) are what the runner finds in its working directory.
+    (the data files; the judge's also the hidden ones) are what the runner finds in its
+    working directory.
     """
 
     workdir: Path
 
     def wait_ready(self, *, timeout: float) -> bool:
         """Wait for the runner's ``{"op": "ready"}`` (once); False if it did not start."""
+        ...
+
+    def start(self, *, seccomp: bytes, threads: int, timeout: float, **extra) -> None:
+        """Hand the runner its kernel limits; SandboxUnavailable if it cannot take them."""
         ...
 
     def send(self, message: dict) -> None:
@@ -53,29 +68,39 @@ class Sandbox(Protocol):
         """The runner's next message; None if it ended or said nothing within ``timeout``."""
         ...
 
+
+@runtime_checkable
+class Pair(Protocol):
+    """The learner's and the judge's sandboxes of one submission."""
+
+    learner: Sandbox
+    judge: Sandbox
+
+    def wait_ready(self, *, timeout: float) -> bool: ...
+
+    def alive(self) -> bool: ...
+
     def kill(self) -> None:
-        """End the runner and everything it started, and remove ``workdir``."""
+        """End both runners and everything they started, and remove their directories."""
         ...
 
 
-def sandbox_class(name: str) -> type:
-    """The sandbox class of backend ``name`` (one of ``BACKENDS``)."""
+def pair_class(name: str) -> type:
+    """The pair class of backend ``name`` (one of ``BACKENDS``)."""
     if name == "local":
-        from grading.autograder.sandbox.local import LocalSandbox
-
-        return LocalSandbox
+        return SandboxPair
     if name == "docker":
-        from grading.autograder.sandbox.docker import DockerSandbox
+        from grading.autograder.sandbox.docker import DockerPair  # optional backend
 
-        return DockerSandbox
+        return DockerPair
     if name == "kubernetes":
-        from grading.autograder.sandbox.kubernetes import KubernetesSandbox
+        from grading.autograder.sandbox.kubernetes import KubernetesPair  # optional backend
 
-        return KubernetesSandbox
+        return KubernetesPair
     raise ValueError(f"unknown sandbox backend {name!r}; choose one of: {', '.join(BACKENDS)}")
 
 
-def create_sandbox(name: str = DEFAULT_BACKEND, *, limits: Limits | None = None,
-                   preload: tuple[str, ...] = (), **options) -> Sandbox:
-    """Start a sandbox of backend ``name``; ``options`` go to that backend (e.g. ``image``)."""
-    return sandbox_class(name)(limits=limits, preload=preload, **options)
+def create_pair(name: str = DEFAULT_BACKEND, *, limits: Limits | None = None,
+                preload: tuple[str, ...] = (), **options) -> Pair:
+    """Start a pair of backend ``name``; ``options`` go to that backend (e.g. ``image``)."""
+    return pair_class(name)(limits=limits, preload=preload, **options)

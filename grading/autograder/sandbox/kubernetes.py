@@ -1,15 +1,21 @@
-"""The Kubernetes backend: the runner in a one-pod Job, reached with ``kubectl attach -i``.
+"""The Kubernetes backend: a judge and a learner process in one two-container pod (a Job),
+each reached with ``kubectl attach -i``.
 
 Isolation, field by field (see ``job_manifest`` and ``network_policy_manifest``):
 
 - a NetworkPolicy selecting every grader pod with both policy types and no rules: no
   traffic in or out, DNS included (it takes a CNI plugin that enforces NetworkPolicy);
   ``kubectl attach``/``cp`` go through the API server and kubelet, not the pod network;
-- the pod runs as uid/gid 65534 (``runAsNonRoot``), with the runtime's default seccomp
-  profile, no privilege escalation, no capabilities, a read-only root filesystem, no
-  service-account token and no service environment variables (nothing about the cluster);
+- the pod runs as uid/gid 65534 (``runAsNonRoot``), with the project's seccomp profile
+  (``Localhost``, ``seccomp.json`` beside this file copied to each node's
+  ``/var/lib/kubelet/seccomp/``; each runner also refuses exec to itself), no privilege
+  escalation, no capabilities, a read-only root filesystem, no service-account token, no
+  service environment variables (nothing about the cluster) and no shared process
+  namespace: the two containers see neither each other's processes nor their files, and
+  talk only over a Unix socket in a small memory-backed volume both mount (``LINK``);
 - resources: requests equal limits for CPU, memory and ephemeral storage (Guaranteed QoS,
-  no noisy neighbour), size-limited ``emptyDir`` volumes for ``/home/grader`` and ``/tmp``,
+  no noisy neighbour), size-limited ``emptyDir`` volumes for each container's
+  ``/home/grader`` and ``/tmp`` (the judge's hold the hidden data files),
   plus the local backend's rlimits (CPU seconds, file size, open files, no core dumps), set
   by ``GATE`` because a pod spec has no ulimits;
 - the Job never retries (``backoffLimit: 0``), is ended by ``activeDeadlineSeconds`` at the
@@ -39,19 +45,32 @@ import time
 import uuid
 from pathlib import Path
 
-from grading.autograder.sandbox.base import WORKDIR, Limits, PipeSandbox, SandboxUnavailable
-from grading.autograder.sandbox.docker import DEFAULT_IMAGE, IMAGE_RUNNER, SANDBOX_ENV
+from grading.autograder.sandbox.docker import (
+    DEFAULT_IMAGE,
+    IMAGE_INSIDE,
+    LINK,
+    SANDBOX_ENV,
+    link_argument,
+)
+from grading.autograder.sandbox.local import (
+    ROLES,
+    WORKDIR,
+    Limits,
+    PipeSandbox,
+    SandboxPairBase,
+    SandboxUnavailable,
+)
 
 DEFAULT_NAMESPACE = "aimd-grading"
 APP_LABEL = "app.kubernetes.io/name"
 APP_NAME = "aimd-grader"
 SANDBOX_LABEL = "grading.aimd/sandbox"  # one value per Job: finds its pod
 NETWORK_POLICY_NAME = "aimd-grader-deny-all"
-CONTAINER = "grader"
+SECCOMP_PROFILE = "aimd-grading.json"  # under the kubelet's seccomp directory
 GIB = 1024 * 1024 * 1024
 TMP_BYTES = 64 * 1024 * 1024
 
-# The container's entry point (``python -I -c GATE cpu fsize nofile runner preload``): the
+# A container's entry point (``python -I -c GATE cpu fsize nofile runner preload link``): the
 # rlimits, then one line from stdin (read byte by byte so nothing of the protocol is
 # consumed), then the runner in this process's place. End of input: the client went away.
 GATE = """\
@@ -67,7 +86,7 @@ while True:
         sys.exit(1)
     if byte == b"\\n":
         break
-os.execv(sys.executable, [sys.executable, "-I", sys.argv[4], sys.argv[5]])
+os.execv(sys.executable, [sys.executable, "-I", *sys.argv[4:7]])
 """
 
 
@@ -78,32 +97,38 @@ def pod_labels(name: str) -> dict[str, str]:
 def job_manifest(*, name: str, namespace: str, image: str, limits: Limits,
                  preload: tuple[str, ...], cpus: float = 1.0, storage_bytes: int = GIB // 2,
                  active_deadline_seconds: int = 1800, ttl_seconds: int = 60,
-                 runner: str = IMAGE_RUNNER) -> dict:
-    """A batch/v1 Job running one grader pod whose stdin/stdout carry the protocol."""
+                 inside: str = IMAGE_INSIDE, seccomp_profile: str = SECCOMP_PROFILE) -> dict:
+    """A batch/v1 Job running one pod with a ``learner`` and a ``judge`` container, whose
+    stdin/stdout carry each runner's commands."""
     resources = {"cpu": f"{cpus:g}", "memory": str(limits.memory_bytes),
                  "ephemeral-storage": str(storage_bytes + TMP_BYTES)}
-    container = {
-        "name": CONTAINER,
-        "image": image,
-        "imagePullPolicy": "IfNotPresent",
-        "command": ["python", "-I", "-c", GATE, str(limits.cpu_seconds),
-                    str(limits.file_bytes), str(limits.open_files), runner, ",".join(preload)],
-        "workingDir": WORKDIR,
-        "env": [{"name": key, "value": value} for key, value in SANDBOX_ENV.items()],
-        "stdin": True,
-        "stdinOnce": True,  # the runner sees end of input once the grader detaches
-        "tty": False,
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "privileged": False,
-            "runAsNonRoot": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
-        "resources": {"requests": dict(resources), "limits": dict(resources)},
-        "volumeMounts": [{"name": "work", "mountPath": WORKDIR},
-                         {"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - in the pod
-    }
+
+    def container(role: str) -> dict:
+        return {
+            "name": role,
+            "image": image,
+            "imagePullPolicy": "IfNotPresent",
+            "command": ["python", "-I", "-c", GATE, str(limits.cpu_seconds),
+                        str(limits.file_bytes), str(limits.open_files), f"{inside}/{role}.py",
+                        ",".join(preload), link_argument(role)],
+            "workingDir": WORKDIR,
+            "env": [{"name": key, "value": value} for key, value in SANDBOX_ENV.items()],
+            "stdin": True,
+            "stdinOnce": True,  # the runner sees end of input once the grader detaches
+            "tty": False,
+            "securityContext": {
+                "allowPrivilegeEscalation": False,
+                "readOnlyRootFilesystem": True,
+                "privileged": False,
+                "runAsNonRoot": True,
+                "capabilities": {"drop": ["ALL"]},
+            },
+            "resources": {"requests": dict(resources), "limits": dict(resources)},
+            "volumeMounts": [{"name": f"work-{role}", "mountPath": WORKDIR},
+                             {"name": f"tmp-{role}", "mountPath": "/tmp"},  # noqa: S108
+                             {"name": "link", "mountPath": LINK}],
+        }
+
     pod_spec = {
         "restartPolicy": "Never",
         "automountServiceAccountToken": False,
@@ -111,18 +136,22 @@ def job_manifest(*, name: str, namespace: str, image: str, limits: Limits,
         "hostNetwork": False,
         "hostPID": False,
         "hostIPC": False,
+        "shareProcessNamespace": False,
         "terminationGracePeriodSeconds": 0,
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": 65534,
             "runAsGroup": 65534,
             "fsGroup": 65534,
-            "seccompProfile": {"type": "RuntimeDefault"},
+            "seccompProfile": {"type": "Localhost", "localhostProfile": seccomp_profile},
         },
-        "containers": [container],
+        "containers": [container(role) for role in ROLES],
         "volumes": [
-            {"name": "work", "emptyDir": {"sizeLimit": str(storage_bytes)}},
-            {"name": "tmp", "emptyDir": {"sizeLimit": str(TMP_BYTES)}},
+            *({"name": f"work-{role}", "emptyDir": {"sizeLimit": str(storage_bytes)}}
+              for role in ROLES),
+            *({"name": f"tmp-{role}", "emptyDir": {"sizeLimit": str(TMP_BYTES)}}
+              for role in ROLES),
+            {"name": "link", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
         ],
     }
     return {
@@ -155,13 +184,31 @@ def network_policy_manifest(*, namespace: str) -> dict:
     }
 
 
-class KubernetesSandbox(PipeSandbox):
-    """One runner in one fresh Job with its own work directory; used for one submission,
-    then killed (``kill`` deletes the Job and removes the work directory).
+class Kubectl:
+    """``kubectl`` in one namespace, each command with a timeout."""
+
+    def __init__(self, binary: str, namespace: str) -> None:
+        self.binary, self.namespace = binary, namespace
+
+    def __call__(self, *args: str, timeout: float, stdin_text: str | None = None,
+                 cwd: Path | None = None) -> subprocess.CompletedProcess | None:
+        """Run one command; None if it hung or failed to start."""
+        try:
+            return subprocess.run(  # noqa: S603 - fixed argv, no shell
+                [self.binary, "--namespace", self.namespace, *args], input=stdin_text,
+                capture_output=True, text=True, timeout=max(timeout, 0.1), check=False,
+                cwd=cwd,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+
+
+class KubernetesPair(SandboxPairBase):
+    """One Job (its pod holding both runners) for one submission; ``kill`` deletes it.
 
     Creating it applies the NetworkPolicy (idempotent) and the Job; ``wait_ready`` waits for
-    the pod, attaches and opens the gate; the first ``send`` copies the work directory in.
-    ``process`` (the ``kubectl attach`` client) exists once ``wait_ready`` has attached.
+    the pod, then attaches to each container and opens its gate; the first ``send`` to each
+    copies its work directory in.
     """
 
     def __init__(self, *, limits: Limits | None = None, preload: tuple[str, ...] = (),
@@ -173,45 +220,30 @@ class KubernetesSandbox(PipeSandbox):
             raise SandboxUnavailable(
                 f"the Kubernetes client ({kubectl!r}) is not installed or not on PATH; "
                 "install it or choose another sandbox backend")
-        self.kubectl, self.namespace, self.poll_interval = binary, namespace, poll_interval
+        self.kubectl = Kubectl(binary, namespace)
+        self.namespace, self.poll_interval = namespace, poll_interval
         self.name = f"aimd-grade-{uuid.uuid4().hex[:16]}"
+        self.preload = tuple(preload)
         self.pod: str | None = None
-        self.process: subprocess.Popen | None = None
-        self._synced = False
-        self._tmp = tempfile.TemporaryDirectory(prefix="grade-")
-        self.workdir = Path(self._tmp.name) / "work"
-        self.workdir.mkdir()
+        self.learner, self.judge = (KubernetesSandbox(self, role) for role in ROLES)
         self.manifests = [
             network_policy_manifest(namespace=namespace),
             job_manifest(name=self.name, namespace=namespace, image=image,
                          limits=limits or Limits(), preload=preload, cpus=cpus, **job_options),
         ]
-        applied = self._kubectl("apply", "-f", "-", timeout=60,
-                                stdin_text=json.dumps({"apiVersion": "v1", "kind": "List",
-                                                  "items": self.manifests}))
+        applied = self.kubectl("apply", "-f", "-", timeout=60,
+                               stdin_text=json.dumps({"apiVersion": "v1", "kind": "List",
+                                                      "items": self.manifests}))
         if applied is None or applied.returncode != 0:
             self.kill()  # a timed-out apply may still have created the Job
             detail = applied.stderr.strip() if applied is not None else "no answer"
             raise SandboxUnavailable(f"could not create the grading Job: {detail}")
 
-    def _kubectl(self, *args: str, timeout: float, stdin_text: str | None = None,
-                 cwd: Path | None = None) -> subprocess.CompletedProcess | None:
-        """Run one kubectl command in the sandbox's namespace; None if it hung or failed to
-        start."""
-        try:
-            return subprocess.run(  # noqa: S603 - fixed argv, no shell
-                [self.kubectl, "--namespace", self.namespace, *args], input=stdin_text,
-                capture_output=True, text=True, timeout=max(timeout, 0.1), check=False,
-                cwd=cwd,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-
-    def _wait_for_pod(self, deadline: float) -> str | None:
+    def wait_for_pod(self, deadline: float) -> str | None:
         """The name of the Job's pod once it runs; None if it ended or did not in time."""
-        while time.monotonic() < deadline:
-            found = self._kubectl("get", "pods", "--selector", f"{SANDBOX_LABEL}={self.name}",
-                                  "--output", "json", timeout=deadline - time.monotonic())
+        while self.pod is None and time.monotonic() < deadline:
+            found = self.kubectl("get", "pods", "--selector", f"{SANDBOX_LABEL}={self.name}",
+                                 "--output", "json", timeout=deadline - time.monotonic())
             if found is not None and found.returncode == 0:
                 try:
                     pods = json.loads(found.stdout).get("items", [])
@@ -220,26 +252,52 @@ class KubernetesSandbox(PipeSandbox):
                 for pod in pods:
                     phase = pod.get("status", {}).get("phase")
                     if phase == "Running":
-                        return pod["metadata"]["name"]
+                        self.pod = pod["metadata"]["name"]
+                        return self.pod
                     if phase in ("Succeeded", "Failed"):
                         return None
             time.sleep(min(self.poll_interval, max(deadline - time.monotonic(), 0)))
-        return None
+        return self.pod
 
-    def wait_ready(self, *, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
+    def kill(self) -> None:
+        self.kubectl("delete", "job", self.name, "--wait=false", "--ignore-not-found",
+                     "--cascade=background", timeout=30)  # best effort; the TTL is a backstop
+        for sandbox in (self.learner, self.judge):
+            sandbox.end()
+
+
+class KubernetesSandbox(PipeSandbox):
+    """One container of a ``KubernetesPair``: its ``kubectl attach`` client (``process``,
+    once ``wait_ready`` has attached) and its work directory on the worker."""
+
+    def __init__(self, pair: KubernetesPair, role: str) -> None:
+        self.pair, self.role = pair, role
+        self.process: subprocess.Popen | None = None
+        self._synced = False
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"grade-{role}-")
+        self.workdir = Path(self._tmp.name) / "work"
+        self.workdir.mkdir()
+
+    def begin(self, *, deadline: float) -> bool:
+        """Attach once the pod runs, and open the gate."""
         if self.process is None:
-            self.pod = self._wait_for_pod(deadline)
-            if self.pod is None:
+            pod = self.pair.wait_for_pod(deadline)
+            if pod is None:
                 return False
             self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-                [self.kubectl, "--namespace", self.namespace, "attach", "--stdin", "--quiet",
-                 "--container", CONTAINER, f"pod/{self.pod}"],
+                [self.pair.kubectl.binary, "--namespace", self.pair.namespace, "attach",
+                 "--stdin", "--quiet", "--container", self.role, f"pod/{pod}"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                 start_new_session=True,
             )
             self.process.stdin.write(b"start\n")  # opens GATE: the runner starts now
             self.process.stdin.flush()
+        return True
+
+    def wait_ready(self, *, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        if not self.begin(deadline=deadline):
+            return False
         return super().wait_ready(timeout=max(deadline - time.monotonic(), 0))
 
     def send(self, message: dict) -> None:
@@ -251,11 +309,12 @@ class KubernetesSandbox(PipeSandbox):
         super().send(message)
 
     def _copy_workdir(self) -> None:
-        """Copy each entry of the work directory into the pod's ``/home/grader``."""
+        """Copy each entry of the work directory into the container's ``/home/grader``."""
         for entry in sorted(self.workdir.iterdir()):
-            copied = self._kubectl("cp", "--no-preserve", "--container", CONTAINER,
-                                   f"./{entry.name}", f"{self.pod}:{WORKDIR}/{entry.name}",
-                                   timeout=120, cwd=self.workdir)
+            copied = self.pair.kubectl("cp", "--no-preserve", "--container", self.role,
+                                       f"./{entry.name}",
+                                       f"{self.pair.pod}:{WORKDIR}/{entry.name}",
+                                       timeout=120, cwd=self.workdir)
             if copied is None or copied.returncode != 0:
                 detail = copied.stderr.strip() if copied is not None else "no answer"
                 raise SandboxUnavailable(f"could not copy {entry.name!r} into the pod: {detail}")
@@ -265,9 +324,10 @@ class KubernetesSandbox(PipeSandbox):
             return None
         return super().receive(timeout=timeout)
 
-    def kill(self) -> None:
-        self._kubectl("delete", "job", self.name, "--wait=false", "--ignore-not-found",
-                      "--cascade=background", timeout=30)  # best effort; the TTL is a backstop
+    def end(self) -> None:
         if self.process is not None:
             self._end_process()
         self._tmp.cleanup()
+
+    def kill(self) -> None:
+        self.pair.kill()

@@ -150,6 +150,11 @@ class PipeSandbox:
     ready: bool = False
     _buffer: bytes = b""
 
+    def begin(self, *, deadline: float) -> bool:
+        """Get the runner going, where that takes a step (Kubernetes attaches); False if it
+        cannot by ``deadline``."""
+        return True
+
     def wait_ready(self, *, timeout: float) -> bool:
         if not self.ready:
             hello = self.receive(timeout=timeout)
@@ -260,9 +265,35 @@ class LocalSandbox(PipeSandbox):
         self._tmp.cleanup()
 
 
-class SandboxPair:
-    """A learner process and a judge in two sandboxes, joined by a socket of their own
-    (the grader never relays it), started together and used for one submission."""
+class SandboxPairBase:
+    """What every backend's pair offers the engine: ``learner`` and ``judge`` (each a
+    ``Sandbox``), started together, joined by a link the grader never relays, and used for
+    one submission."""
+
+    learner: PipeSandbox
+    judge: PipeSandbox
+    preload: tuple[str, ...] = ()
+
+    def wait_ready(self, *, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        # Both runners get going first: the learner waits for the judge's link before it
+        # says ready (Docker, Kubernetes).
+        if not all(s.begin(deadline=deadline) for s in (self.learner, self.judge)):
+            return False
+        return (self.learner.wait_ready(timeout=timeout)
+                and self.judge.wait_ready(timeout=max(deadline - time.monotonic(), 0.1)))
+
+    def alive(self) -> bool:
+        return all(s.process is not None and s.process.poll() is None
+                   for s in (self.learner, self.judge))
+
+    def kill(self) -> None:
+        self.learner.kill()
+        self.judge.kill()
+
+
+class SandboxPair(SandboxPairBase):
+    """The local backend's pair: two bubblewrap sandboxes joined by a socket pair."""
 
     def __init__(self, *, limits: Limits | None = None, preload: tuple[str, ...] = ()) -> None:
         learner_end, judge_end = socket.socketpair()
@@ -279,18 +310,6 @@ class SandboxPair:
         except BaseException:
             self.learner.kill()
             raise
-
-    def wait_ready(self, *, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        return (self.learner.wait_ready(timeout=timeout)
-                and self.judge.wait_ready(timeout=max(deadline - time.monotonic(), 0.1)))
-
-    def alive(self) -> bool:
-        return self.learner.process.poll() is None and self.judge.process.poll() is None
-
-    def kill(self) -> None:
-        self.learner.kill()
-        self.judge.kill()
 
 
 class SandboxPool:
