@@ -1,18 +1,20 @@
-"""Grading one submission against its source, in a fresh sandbox, by nbgrader's rules.
+"""Grading one submission against its source, in fresh sandboxes, by nbgrader's rules.
 
-``notebook_grade`` is what the pipeline and ``manage.py grade_notebook`` call. It never
-trusts the submission beyond its answer cells (see ``grading.autograder.notebooks``), runs the cells in a
-sandbox (``grading.autograder.sandbox``) and scores each test as nbgrader does: 0 with an error or any
-output on stderr, the value of a trailing number as partial credit, otherwise full points.
-A test counts only when the runner answered for it with this run's nonce.
+``notebook_grade`` is what the pipeline, the release check and ``manage.py grade_notebook``
+call. It never trusts the submission beyond its answer cells (see
+``grading.autograder.notebooks``), runs the learner's cells in one sandbox and every test in
+another, the judge (``inside/judge.py``), and scores each test as nbgrader does: 0 with an
+error or any output on stderr, the value of a trailing number as partial credit, otherwise
+full points. Only the judge's answers count; nothing the learner's process says is trusted.
 
 Besides the scores (``GradeResult.as_dict``, what ``manage.py grade_notebook --json`` prints),
 a result carries one ``StepOutcome`` per step of the plan: what the feedback page
-(``grading.autograder.feedback``) shows and what the site stores (``GradeResult.as_record``). Hidden
-tests never reach them: a test's source is shown as released (hidden region removed), a hidden
-test's failure is recorded as the fixed string ``"failed"`` and never with the exception's
-message, and every error or printed line that contains a line or a string literal of a hidden
-region is dropped (defence in depth; see ``_Redactor`` for what that cannot stop).
+(``grading.autograder.feedback``) shows and what the site stores (``GradeResult.as_record``).
+Hidden tests never reach them: a test's source is shown as released (hidden region removed),
+a hidden test's failure is recorded as the fixed string ``"failed"``, every error or printed
+line that contains a line or a string literal of a hidden region is dropped, and once a hidden
+test has called the learner's code, the learner's later output is withheld (it could carry
+the hidden test's inputs, in any encoding).
 """
 
 from __future__ import annotations

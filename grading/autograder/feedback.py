@@ -2,8 +2,9 @@
 makes it: a notebook rebuilt from the result, exported by nbconvert's ``HTMLExporter`` with
 nbgrader's feedback template (``feedback/index.html.j2``).
 
-The notebook comes from ``GradeResult.steps`` only (see ``grading.autograder.engine.StepOutcome``), so
-hidden tests are already gone from it. The page is made safe to serve from the site:
+The notebook comes from ``GradeResult.steps`` only (see
+``grading.autograder.engine.StepOutcome``), so hidden tests are already gone from it. The page
+is made safe to serve from the site:
 
 - learner-controlled text (answers, added cells, printed output, error messages) is escaped:
   code through Pygments, output through ``ansi2html``, learner markdown shown as text; only
