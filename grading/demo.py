@@ -40,6 +40,11 @@ DEMO_ASSIGNMENTS: dict[str, tuple[str, ...]] = {
     "pm-classifier": ("bearing_health.csv",),
     "defect-inspector": ("surface_patches.csv",),
 }
+# Assignment key -> hidden data files: only its tests read them (pm-classifier's evaluation
+# month after the learners' data, labels included).
+DEMO_HIDDEN_FILES: dict[str, tuple[str, ...]] = {
+    "pm-classifier": ("bearing_health_holdout.csv",),
+}
 
 # The demo's grading policy: lenient enough to try things out, strict enough to show every
 # rule at work (late penalty and its cap, limited attempts, best attempt counts, time limit).
@@ -79,10 +84,12 @@ def _files_sync(assignment: Assignment, key: str) -> bool:
         changed = True
     stored = dict(AssignmentDataFile.objects.filter(assignment=assignment)
                   .values_list("name", "sha256"))
-    for name in DEMO_ASSIGNMENTS[key]:
+    files = [(name, False) for name in DEMO_ASSIGNMENTS[key]]
+    files += [(name, True) for name in DEMO_HIDDEN_FILES.get(key, ())]
+    for name, hidden in files:
         data = (DATA_DIR / name).read_bytes()
         if changed or stored.get(name) != sha256(data):
-            data_file_add(assignment=assignment, name=name, data=data)
+            data_file_add(assignment=assignment, name=name, data=data, hidden=hidden)
             changed = True
     if changed:
         assignment.refresh_from_db()

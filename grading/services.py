@@ -417,18 +417,14 @@ def _rejected(exc: NotebookInvalid) -> GradeResult:
 
 
 def _labels() -> dict[str, str]:
-    return {"score": gettext("Score"), "passed": gettext("Passed"),
-            "failed": gettext("Failed"), "not_run": gettext("Not run"),
-            "manual": gettext("Graded by an instructor"),
-            "hidden_tests": gettext("Hidden tests (not shown)"),
-            "answer": gettext("Your answer"), "task": gettext("Your task"),
-            "test_cell": gettext("Test"), "coding_response": gettext("Code answer"),
-            "written_response": gettext("Written answer"), "top": gettext("Top")}
+    from grading.autograder.feedback import DEFAULT_LABELS  # heavy (nbconvert): workers only
+
+    return {key: gettext(text) for key, text in DEFAULT_LABELS.items()}
 
 
 def _feedback(result: GradeResult, *, title: str) -> dict[str, str]:
     """The feedback page in each language of the site (the learner reads it in theirs)."""
-    from grading.autograder.feedback import feedback_html
+    from grading.autograder.feedback import feedback_html  # heavy (nbconvert): workers only
 
     pages = {}
     for code, _name in settings.LANGUAGES:

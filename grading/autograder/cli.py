@@ -24,7 +24,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--source", required=True, type=Path, help="the instructor's source")
     p.add_argument("--submission", required=True, type=Path, help="the learner's notebook")
     p.add_argument("--data", type=Path, default=None, help="data files the notebook reads")
+    p.add_argument("--hidden-data", type=Path, default=None,
+                   help="data files only the tests read (never the learner's code)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds for the notebook")
+    p.add_argument("--feedback", type=Path, default=None,
+                   help="write the learner's feedback page (HTML) here, as the site serves it")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
@@ -32,11 +36,20 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     try:
-        if args.data is not None and not args.data.is_dir():
-            raise NotebookInvalid(f"--data {args.data} is not a directory")
+        for flag, folder in (("--data", args.data), ("--hidden-data", args.hidden_data)):
+            if folder is not None and not folder.is_dir():
+                raise NotebookInvalid(f"{flag} {folder} is not a directory")
+        if args.feedback is not None and not args.feedback.parent.is_dir():
+            raise NotebookInvalid(f"--feedback: {args.feedback.parent} is not a directory")
         result = notebook_grade(source=args.source.read_bytes(),
                                 submission=args.submission.read_bytes(),
-                                data_dir=args.data, timeout=args.timeout)
+                                data_dir=args.data, hidden_dir=args.hidden_data,
+                                timeout=args.timeout)
+        if args.feedback is not None:
+            from grading.autograder.feedback import feedback_html  # heavy: only when asked
+
+            args.feedback.write_text(feedback_html(result, title=args.source.stem),
+                                     encoding="utf-8")
     except (OSError, NotebookInvalid, SandboxUnavailable) as exc:
         sys.stderr.write(f"grade_notebook: {exc}\n")
         return 2

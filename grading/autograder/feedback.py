@@ -43,21 +43,27 @@ from grading.autograder.engine import GradeResult, StepOutcome
 TEMPLATE_BASEDIR = Path(__file__).resolve().parent / "feedback_templates"
 TEMPLATE_NAME = "lms_feedback"
 
-# Every word on the page. The site passes some or all of them, translated; keys other than
-# these are refused (a typo would otherwise leave English on a translated page).
+def gettext_noop(message: str) -> str:
+    """Mark ``message`` for the catalogues; the site translates it (``labels``)."""
+    return message
+
+
+# Every word on the page, as the site shows it in English. The site passes them translated
+# (``labels``); keys other than these are refused (a typo would otherwise leave English on a
+# translated page).
 DEFAULT_LABELS: dict[str, str] = {
-    "score": "Score",
-    "passed": "Passed",
-    "failed": "Failed",
-    "not_run": "Not run",
-    "manual": "Graded by an instructor",
-    "hidden_tests": "Hidden tests (not shown)",
-    "answer": "Student's answer",
-    "task": "Student's task",
-    "test_cell": "Test cell",
-    "coding_response": "Coding free-response",
-    "written_response": "Written response",
-    "top": "Top",
+    "score": gettext_noop("Score"),
+    "passed": gettext_noop("Passed"),
+    "failed": gettext_noop("Failed"),
+    "not_run": gettext_noop("Not run"),
+    "manual": gettext_noop("Graded by an instructor"),
+    "hidden_tests": gettext_noop("Hidden tests (not shown)"),
+    "answer": gettext_noop("Your answer"),
+    "task": gettext_noop("Your task"),
+    "test_cell": gettext_noop("Test"),
+    "coding_response": gettext_noop("Code answer"),
+    "written_response": gettext_noop("Written answer"),
+    "top": gettext_noop("Top"),
 }
 
 EXTRA_CSS = """

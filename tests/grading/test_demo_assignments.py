@@ -13,6 +13,9 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
+import shutil
+import tempfile
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -27,7 +30,7 @@ from grading.autograder.notebooks import (
     source_validate,
 )
 from grading.autograder.release import released_notebook
-from grading.demo import ASSIGNMENTS_DIR, DATA_DIR, DEMO_ASSIGNMENTS
+from grading.demo import ASSIGNMENTS_DIR, DATA_DIR, DEMO_ASSIGNMENTS, DEMO_HIDDEN_FILES
 
 KEYS = list(DEMO_ASSIGNMENTS)
 POINTS = {"sensor-spc": (8, 2), "pm-classifier": (8, 2), "defect-inspector": (8, 3)}
@@ -109,11 +112,22 @@ def _submission(key: str, variant: str) -> bytes:
     return nbformat.writes(notebook).encode()
 
 
+def _folder(names: tuple[str, ...]) -> Path | None:
+    """A folder holding just ``names`` from the demo's data (as the site's worker makes)."""
+    if not names:
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="demo-data-"))
+    for name in names:
+        shutil.copy(DATA_DIR / name, folder / name)
+    return folder
+
+
 @functools.cache
 def _grade(key: str, variant: str):
     """One real sandbox run per notebook and variant, shared by the tests below."""
     return notebook_grade(source=_source(key), submission=_submission(key, variant),
-                          data_dir=DATA_DIR, timeout=60.0)
+                          data_dir=_folder(DEMO_ASSIGNMENTS[key]),
+                          hidden_dir=_folder(DEMO_HIDDEN_FILES.get(key, ())), timeout=60.0)
 
 
 def _auto_points(key: str) -> float:
@@ -145,11 +159,17 @@ def test_the_source_is_a_valid_nbgrader_source(key):
 @pytest.mark.parametrize("key", KEYS)
 def test_the_notebook_reads_its_data_files_by_bare_name_in_a_locked_cell(key):
     notebook = _notebook(key)
-    read = {name for c in notebook.cells if is_locked(c) and c.cell_type == "code"
+    read = {name for c in notebook.cells
+            if is_locked(c) and not is_grade(c) and c.cell_type == "code"
             for name in re.findall(r'read_csv\("([^"]+)"', c.source)}
+    # Hidden files are read by hidden tests only (the learners never see those lines).
+    hidden = {name for c in notebook.cells if is_grade(c) and c.cell_type == "code"
+              for name in re.findall(r'read_csv\("([^"]+)"',
+                                     c.source.partition("### BEGIN HIDDEN TESTS")[2])}
 
     assert read == set(DEMO_ASSIGNMENTS[key])
-    assert all((DATA_DIR / name).is_file() for name in read)
+    assert hidden == set(DEMO_HIDDEN_FILES.get(key, ()))
+    assert all((DATA_DIR / name).is_file() for name in read | hidden)
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -160,6 +180,7 @@ def test_the_notebooks_are_what_build_py_makes(key):
     spec.loader.exec_module(build)
 
     assert build.DATA_FILES[key] == DEMO_ASSIGNMENTS[key]
+    assert build.HIDDEN_FILES.get(key, ()) == DEMO_HIDDEN_FILES.get(key, ())
     assert build.build(key) == _source(key).decode(), "run assignments/build.py again"
 
 
@@ -224,8 +245,11 @@ def test_seeding_the_demo_creates_and_releases_the_assignments_once(monkeypatch)
                 assignment.due_at) == (5, "best", 60, None)
         assert (float(assignment.late_penalty_percent_per_day),
                 float(assignment.late_penalty_cap_percent)) == (10, 50)
-        names = sorted(assignment.data_files.values_list("name", flat=True))
+        names = sorted(assignment.data_files.visible().values_list("name", flat=True))
         assert names == sorted(DEMO_ASSIGNMENTS[key])
+        hidden = sorted(assignment.data_files.filter(hidden=True).values_list("name", flat=True))
+        assert hidden == sorted(DEMO_HIDDEN_FILES.get(key, ()))
+        assert assignment.release_report["hidden_files"] == hidden
 
     def snapshot():
         return (sorted(Assignment.objects.values_list(

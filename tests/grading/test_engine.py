@@ -183,6 +183,44 @@ def test_cli_prints_one_json_object_and_refuses_unusable_input(tmp_path):
     assert "not JSON" in bad.stderr
 
 
+def test_cli_grades_with_hidden_data_and_writes_the_feedback_page(tmp_path):
+    # The hidden test reads a file only the judge has; the learner's code looks for it too.
+    source = nbformat.reads(nbformat.writes(SOURCE), as_version=4)
+    source.cells[1].source = source.cells[1].source.replace(
+        "### END HIDDEN TESTS", "assert open('expected.txt').read() == '9'\n### END HIDDEN TESTS")
+    (tmp_path / "source.ipynb").write_text(nbformat.writes(source))
+    submission = nbformat.reads(nbformat.writes(source), as_version=4)
+    submission.cells[0].source = ("import os\nprint('sees it:', os.path.exists('expected.txt'))"
+                                  "\ndef square(x):\n    return x * x")
+    (tmp_path / "answer.ipynb").write_text(nbformat.writes(submission))
+    (tmp_path / "hidden").mkdir()
+    (tmp_path / "hidden" / "expected.txt").write_text("9")
+    feedback = tmp_path / "feedback.html"
+
+    done = subprocess.run([sys.executable, "manage.py", "grade_notebook", "--source",
+                           str(tmp_path / "source.ipynb"), "--submission",
+                           str(tmp_path / "answer.ipynb"), "--hidden-data",
+                           str(tmp_path / "hidden"), "--feedback", str(feedback), "--json"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin"})
+    missing = subprocess.run([sys.executable, "manage.py", "grade_notebook", "--source",
+                              str(tmp_path / "source.ipynb"), "--submission",
+                              str(tmp_path / "answer.ipynb"), "--hidden-data",
+                              str(tmp_path / "nowhere"), "--json"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120,
+                             env={"PATH": "/usr/bin:/bin"})
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["score"] == 3.0
+    page = feedback.read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    assert "sees it: False" in page  # the learner's process never had the hidden file
+    assert "read() == " not in page  # nor does feedback show the hidden test
+    assert (missing.returncode, missing.stdout) == (2, "")
+    assert missing.stderr == f"grade_notebook: --hidden-data {tmp_path / 'nowhere'} is not " \
+                             "a directory\n"
+
+
 def test_the_learners_libraries_and_data_files_are_there(tmp_path):
     (tmp_path / "readings.csv").write_text("machine,temp\nA,20.5\nB,22.5\n")
     answer = (

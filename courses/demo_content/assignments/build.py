@@ -39,6 +39,10 @@ DATA_FILES = {
     "pm-classifier": ("bearing_health.csv",),
     "defect-inspector": ("surface_patches.csv",),
 }
+# Hidden data files: only the tests read them (uploaded as hidden; learners never get them).
+HIDDEN_FILES = {
+    "pm-classifier": ("bearing_health_holdout.csv",),
+}
 
 KERNEL = {
     "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
@@ -992,6 +996,18 @@ _flagged = test[list(_toy.columns)].assign(alarm=np.asarray(test_alarm, dtype=bo
 _flagged = _flagged[_flagged.fails_within_7d == 1].sort_values(list(_toy.columns[:2]))
 _starts = (_flagged.machine_id != _flagged.machine_id.shift()) | (_flagged.date.diff().dt.days != 1)
 assert np.isclose(test_event_rate, _flagged.groupby(_starts.cumsum()).alarm.any().mean())
+# The hidden evaluation month (December 2024): its labels stay with the tests. The learner's
+# features and model score it; cost and PR AUC are judged here.
+_hold = pd.read_csv("bearing_health_holdout.csv", parse_dates=["date"])
+_history = pd.concat([bh, _hold], ignore_index=True).drop(columns=_toy.columns[2])
+_hold_rows = add_features(_history).iloc[len(bh):]
+_y_hold = _hold[_toy.columns[2]].to_numpy()
+_p_hold = np.asarray(final_model.predict_proba(_hold_rows[FEATURES]))[:, 1]
+assert average_precision_score(_y_hold, _p_hold) > 5 * _y_hold.mean()
+_alarm = _p_hold >= threshold
+_hold_cost = (COST_FALSE_ALARM * int(np.sum(_alarm & (_y_hold == 0)))
+              + COST_MISS * int(np.sum(~_alarm & (_y_hold == 1))))
+assert _hold_cost < 0.75 * COST_MISS * int(_y_hold.sum())  # well below raising no alarm
 ### END HIDDEN TESTS
 """
 

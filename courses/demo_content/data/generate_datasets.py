@@ -6,6 +6,8 @@ Creates the three CSV data sets used by the demo courses:
 
 * line_sensors.csv     -- per-minute sensor log of three CNC machines (course 1)
 * bearing_health.csv   -- daily bearing-health features with a failure label (course 2)
+* bearing_health_holdout.csv -- the month after it (December 2024): pm-classifier's hidden
+  evaluation data, given only to the grading judge
 * surface_patches.csv  -- 16x16 grayscale surface patches: ok / scratch / dent (course 3)
 
 Only the Python standard library is used and every generator has a fixed seed, so running
@@ -152,106 +154,131 @@ def line_sensors() -> None:
 # --------------------------------------------------------------------------------------------
 # 2. bearing_health.csv
 # --------------------------------------------------------------------------------------------
+BEARING_HEADER = [
+    "date",
+    "machine_id",
+    "line",
+    "load_pct",
+    "run_hours",
+    "days_since_maint",
+    "rms_mm_s",
+    "peak_mm_s",
+    "crest_factor",
+    "kurtosis",
+    "temp_mean_c",
+    "temp_max_c",
+    "fails_within_7d",
+]
+BEARING_FIRST_DAY = date(2024, 9, 2)
+BEARING_DAYS = 90  # 2024-09-02 .. 2024-11-30: the learners' file
+HOLDOUT_DAYS = 31  # 2024-12-01 .. 2024-12-31: the hidden evaluation month (the judge only)
+
+
+def _failures(rng: random.Random, start: int, end: int) -> list[tuple[int, int]]:
+    """(failure day, degradation lead in days) from ``start`` on, until past ``end``."""
+    failures: list[tuple[int, int]] = []
+    day = start - rng.randint(0, 60)
+    while day < end + 8:
+        day += max(15, int(rng.expovariate(1 / 80.0)))
+        if rng.random() < 0.22:
+            lead = rng.randint(1, 3)  # sudden failure: almost no warning
+        else:
+            lead = rng.randint(7, 24)
+        if day >= start:
+            failures.append((day, lead))
+    return failures
+
+
+def _bearing_days(rng: random.Random, machine: dict, days: range,
+                  failures: list[tuple[int, int]]) -> list[list[str]]:
+    """One machine's rows for ``days`` (indices from BEARING_FIRST_DAY)."""
+    rows = []
+    fail_days = [f for f, _ in failures]
+    for d in days:
+        weekday = (BEARING_FIRST_DAY + timedelta(days=d)).weekday()
+        if d in fail_days:
+            machine["maint_age"] = 0  # bearing replaced; the machine was down that day
+            continue
+        machine["maint_age"] += 1
+        # a planned maintenance now and then also resets the counter
+        if rng.random() < 0.006:
+            machine["maint_age"] = 0
+        maint_age = machine["maint_age"]
+
+        # health deterioration h in [0, 1] from the next failure
+        h = 0.0
+        for f, lead in failures:
+            if d < f <= d + lead + 1:
+                progress = 1 - (f - d - 1) / (lead + 1)
+                h = max(h, min(1.0, progress) ** 1.7)
+        label = any(d < f <= d + 7 for f in fail_days)
+
+        run_hours = rng.uniform(15.0, 23.5) if weekday < 5 else rng.uniform(4.0, 12.0)
+        load = min(99.0, max(30.0, machine["load_base"] + rng.gauss(0, 6)))
+        age_effect = 0.0012 * min(maint_age, 300)
+        rms = machine["rms_base"] * (1 + 0.004 * (load - 70) + age_effect + 1.4 * h**1.3)
+        rms *= math.exp(rng.gauss(0, 0.13))
+        # kurtosis reacts early (impulsive impacts), with occasional heavy-tailed noise
+        kurt = machine["kurt_base"] + rng.gauss(0, 0.32) + 3.2 * h**0.9 * rng.uniform(0.4, 1.3)
+        if rng.random() < 0.06:
+            kurt += rng.uniform(0.8, 3.5)  # e.g. a loose guard rattling that day
+        kurt = max(2.2, kurt)
+        crest = 2.9 + 0.35 * (kurt - 3.0) + rng.gauss(0, 0.22)
+        crest = max(2.0, crest)
+        peak = rms * crest
+        ambient_shift = -0.07 * d  # autumn: the plant gets cooler
+        temp_mean = (
+            machine["temp_base"] + 0.12 * (load - 70) + 5.5 * h**1.5 + ambient_shift
+            + rng.gauss(0, 1.1)
+        )
+        temp_max = temp_mean + rng.uniform(2.0, 5.5) + 3.0 * h
+
+        rows.append(
+            [
+                (BEARING_FIRST_DAY + timedelta(days=d)).isoformat(),
+                machine["id"],
+                machine["line"],
+                fmt(load, 1),
+                fmt(run_hours, 1),
+                str(maint_age),
+                fmt(rms, 3),
+                fmt(peak, 3),
+                fmt(peak / rms, 3),
+                fmt(kurt, 3),
+                fmt(temp_mean, 2),
+                fmt(temp_max, 2),
+                "1" if label else "0",
+            ]
+        )
+    return rows
+
+
 def bearing_health() -> None:
+    """The learners' 90 days, then the hidden evaluation month: the same machines going on
+    (their wear, bases and maintenance ages carry over), with failures drawn afresh."""
     rng = random.Random(SEED + 2)
-    first_day = date(2024, 9, 2)
-    n_days = 90
-    machine_ids = [f"M{i:02d}" for i in range(1, 21)]
-    header = [
-        "date",
-        "machine_id",
-        "line",
-        "load_pct",
-        "run_hours",
-        "days_since_maint",
-        "rms_mm_s",
-        "peak_mm_s",
-        "crest_factor",
-        "kurtosis",
-        "temp_mean_c",
-        "temp_max_c",
-        "fails_within_7d",
-    ]
+    machines = []
     table: list[list[str]] = []
-
-    for k, mid in enumerate(machine_ids):
-        line = "ABCD"[k // 5]
-        rms_base = rng.uniform(1.1, 2.6)
-        temp_base = rng.uniform(36.0, 50.0)
-        kurt_base = rng.uniform(2.8, 4.2)  # gearbox-driven machines are naturally more impulsive
-        load_base = rng.uniform(55.0, 85.0)
-        maint_age = rng.randint(10, 240)
-
-        # Failure days (index relative to first_day, may lie after the window)
-        failures: list[tuple[int, int]] = []  # (failure day, degradation lead in days)
-        day = -rng.randint(0, 60)
-        while day < n_days + 8:
-            day += max(15, int(rng.expovariate(1 / 80.0)))
-            if rng.random() < 0.22:
-                lead = rng.randint(1, 3)  # sudden failure: almost no warning
-            else:
-                lead = rng.randint(7, 24)
-            if day >= 0:
-                failures.append((day, lead))
-
-        fail_days = [f for f, _ in failures]
-        for d in range(n_days):
-            weekday = (first_day + timedelta(days=d)).weekday()
-            if d in fail_days:
-                maint_age = 0  # bearing replaced; the machine was down that day
-                continue
-            maint_age += 1
-            # a planned maintenance now and then also resets the counter
-            if rng.random() < 0.006:
-                maint_age = 0
-
-            # health deterioration h in [0, 1] from the next failure
-            h = 0.0
-            for f, lead in failures:
-                if d < f <= d + lead + 1:
-                    progress = 1 - (f - d - 1) / (lead + 1)
-                    h = max(h, min(1.0, progress) ** 1.7)
-            label = any(d < f <= d + 7 for f in fail_days)
-
-            run_hours = rng.uniform(15.0, 23.5) if weekday < 5 else rng.uniform(4.0, 12.0)
-            load = min(99.0, max(30.0, load_base + rng.gauss(0, 6)))
-            age_effect = 0.0012 * min(maint_age, 300)
-            rms = rms_base * (1 + 0.004 * (load - 70) + age_effect + 1.4 * h**1.3)
-            rms *= math.exp(rng.gauss(0, 0.13))
-            # kurtosis reacts early (impulsive impacts), with occasional heavy-tailed noise
-            kurt = kurt_base + rng.gauss(0, 0.32) + 3.2 * h**0.9 * rng.uniform(0.4, 1.3)
-            if rng.random() < 0.06:
-                kurt += rng.uniform(0.8, 3.5)  # e.g. a loose guard rattling that day
-            kurt = max(2.2, kurt)
-            crest = 2.9 + 0.35 * (kurt - 3.0) + rng.gauss(0, 0.22)
-            crest = max(2.0, crest)
-            peak = rms * crest
-            ambient_shift = -0.07 * d  # autumn: the plant gets cooler
-            temp_mean = (
-                temp_base + 0.12 * (load - 70) + 5.5 * h**1.5 + ambient_shift + rng.gauss(0, 1.1)
-            )
-            temp_max = temp_mean + rng.uniform(2.0, 5.5) + 3.0 * h
-
-            table.append(
-                [
-                    (first_day + timedelta(days=d)).isoformat(),
-                    mid,
-                    line,
-                    fmt(load, 1),
-                    fmt(run_hours, 1),
-                    str(maint_age),
-                    fmt(rms, 3),
-                    fmt(peak, 3),
-                    fmt(peak / rms, 3),
-                    fmt(kurt, 3),
-                    fmt(temp_mean, 2),
-                    fmt(temp_max, 2),
-                    "1" if label else "0",
-                ]
-            )
-
+    for k, mid in enumerate(f"M{i:02d}" for i in range(1, 21)):
+        machine = {"id": mid, "line": "ABCD"[k // 5], "rms_base": rng.uniform(1.1, 2.6),
+                   "temp_base": rng.uniform(36.0, 50.0),
+                   # gearbox-driven machines are naturally more impulsive
+                   "kurt_base": rng.uniform(2.8, 4.2), "load_base": rng.uniform(55.0, 85.0),
+                   "maint_age": rng.randint(10, 240)}
+        failures = _failures(rng, 0, BEARING_DAYS)
+        table += _bearing_days(rng, machine, range(BEARING_DAYS), failures)
+        machines.append(machine)
     table.sort(key=lambda r: (r[0], r[1]))
-    write_csv("bearing_health.csv", header, table)
+    write_csv("bearing_health.csv", BEARING_HEADER, table)
+
+    rng = random.Random(SEED + 20)
+    holdout: list[list[str]] = []
+    end = BEARING_DAYS + HOLDOUT_DAYS
+    for machine in machines:
+        failures = _failures(rng, BEARING_DAYS, end)
+        holdout += _bearing_days(rng, machine, range(BEARING_DAYS, end), failures)
+    holdout.sort(key=lambda r: (r[0], r[1]))
+    write_csv("bearing_health_holdout.csv", BEARING_HEADER, holdout)
 
 
 # --------------------------------------------------------------------------------------------
@@ -351,7 +378,8 @@ def main() -> None:
     line_sensors()
     bearing_health()
     surface_patches()
-    for name in ("line_sensors.csv", "bearing_health.csv", "surface_patches.csv"):
+    for name in ("line_sensors.csv", "bearing_health.csv", "bearing_health_holdout.csv",
+                 "surface_patches.csv"):
         size = os.path.getsize(os.path.join(HERE, name))
         print(f"{name}: {size:,} bytes")
 
