@@ -34,7 +34,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
-from grading.autograder.engine import GradeResult, notebook_grade
+from grading.autograder.engine import WITHHELD, GradeResult, notebook_grade
 from grading.autograder.notebooks import (
     NotebookInvalid,
     grade_id,
@@ -429,7 +429,9 @@ def _feedback(result: GradeResult, *, title: str) -> dict[str, str]:
     pages = {}
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
-            shown = dataclasses.replace(result, message=_message(result))
+            shown = dataclasses.replace(result, message=_message(result), steps=[
+                dataclasses.replace(step, stdout=gettext(WITHHELD))
+                if step.stdout == WITHHELD else step for step in result.steps])
             pages[code] = feedback_html(shown, title=title, labels=_labels())
     return pages
 

@@ -135,3 +135,17 @@ def test_a_test_that_cannot_run_apart_from_the_learner_is_named_with_why(course,
     problems = assignment.release_report["problems"]
     assert any(p.startswith("Cell t: ") and cause in p for p in problems), problems
     assert any("aimd_grading.load_in_learner" in p for p in problems), problems
+
+
+def test_output_after_hidden_tests_is_withheld_in_each_language(held_out, enrolled_learner):
+    answer = nbformat.reads(notebook("def predict(x):\n    return int(x > 5)").decode(),
+                            as_version=4)
+    answer.cells.append(nbformat.v4.new_code_cell("print('after', 'the tests')"))
+    submission = submission_create(assignment=held_out, learner=enrolled_learner,
+                                   data=nbformat.writes(answer).encode()).submission
+
+    grade = submission_autograde(submission_id=submission.pk)
+
+    assert "after the tests" not in grade.feedback["en"]
+    assert "hidden tests had called your code" in grade.feedback["en"]
+    assert "숨은 테스트가 여러분의 코드를 호출한 뒤에" in grade.feedback["ko"]
