@@ -278,9 +278,7 @@ def _run_plan(plan: Plan, *, pair: SandboxPairBase, timeout: float, cell_timeout
                 stopped[index] = {"status": "error", "error": DIED_ERROR}
                 status, message = "kernel_died", DIED
             break
-        if tainted and step.kind != "test":
-            withheld.add(index)
-        if tainted and step.kind == "test":
+        if tainted:
             withheld.add(index)
         replies[index] = reply
         if step.kind == "test" and reply.get("touched") and step.has_hidden_tests:
