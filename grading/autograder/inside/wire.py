@@ -124,11 +124,29 @@ def importable_name(obj) -> tuple[str, str] | None:
     return (module, qualname) if target is obj else None
 
 
-def import_object(module: str, qualname: str):
-    """The object ``module.qualname``, imported in this process (ImportError otherwise)."""
-    if type(module) is not str or type(qualname) is not str or module == "__main__":
+# Packages whose modules a name from the other process may import here (beyond those this
+# process has imported already): an import runs the module's code, so the judge does not
+# import whatever the learner process names.
+IMPORTABLE = frozenset({"numpy", "pandas", "sklearn", "scipy", "matplotlib", "joblib",
+                        "pyarrow", "datetime", "decimal", "fractions", "collections", "math",
+                        "statistics", "builtins"})
+
+
+def import_module(name: str):
+    """The module ``name``: already imported here, or of a package in IMPORTABLE."""
+    if type(name) is not str or name == "__main__":
         raise ImportError("not an importable name")
-    __import__(module)
+    if name not in sys.modules and name.split(".")[0] not in IMPORTABLE:
+        raise ImportError(f"{name} is not imported here")
+    __import__(name)
+    return sys.modules[name]
+
+
+def import_object(module: str, qualname: str):
+    """The object ``module.qualname`` (see ``import_module``; ImportError otherwise)."""
+    if type(qualname) is not str:
+        raise ImportError("not an importable name")
+    import_module(module)
     target = sys.modules[module]
     for part in qualname.split("."):
         try:
@@ -360,11 +378,10 @@ class Codec:
             cls = import_object(item["module"], item["qualname"])
             return cls(**self._decode(item["params"], blobs, depth + 1, counter))
         if tag == "module":
-            name = item["name"]
-            if type(name) is not str or name == "__main__":
-                raise LinkBroken("a module without a name")
-            __import__(name)
-            return sys.modules[name]
+            try:
+                return import_module(item["name"])
+            except ImportError as exc:
+                raise LinkBroken(f"a module that cannot be imported here ({exc})") from None
         return self._decode_tagged(tag, item, blobs, depth, counter)
 
     def _decode_tagged(self, tag, item, blobs, depth, counter):  # noqa: C901, PLR0911, PLR0912
