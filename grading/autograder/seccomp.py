@@ -39,8 +39,17 @@ REFUSED = (
 EXEC = ("execve", "execveat")
 
 
+class SeccompUnavailable(RuntimeError):
+    """libseccomp cannot be loaded here (Debian's libseccomp2 and pyseccomp are needed)."""
+
+
 def _filter(*, exec_too: bool):
-    import pyseccomp as seccomp  # the worker's only use of libseccomp
+    try:
+        import pyseccomp as seccomp  # the worker's only use of libseccomp (ctypes)
+    except (ImportError, OSError, TypeError) as exc:
+        raise SeccompUnavailable(
+            f"the grading sandbox needs libseccomp (Debian: libseccomp2) and pyseccomp: {exc}"
+        ) from exc
 
     program = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
     denied = seccomp.ERRNO(errno.EPERM)

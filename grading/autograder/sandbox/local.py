@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grading.autograder.sandbox.cgroup import SandboxCgroup
+from grading.autograder.seccomp import SeccompUnavailable, base_program
 
 INSIDE = Path(__file__).resolve().parent.parent / "inside"  # judge.py, learner.py, wire.py
 ROLES = ("learner", "judge")
@@ -221,9 +222,11 @@ class LocalSandbox(PipeSandbox):
     of the socket to the other runner of the pair."""
 
     def __init__(self, *, role: str = "learner", limits: Limits | None = None,
-                 preload: tuple[str, ...] = (), link: socket.socket | None = None) -> None:
-        from grading.autograder.seccomp import base_program
-
+                 preload: tuple[str, ...] = (), link: socket.socket) -> None:
+        try:
+            program = base_program()
+        except SeccompUnavailable as exc:
+            raise SandboxUnavailable(str(exc)) from exc
         self.role = role
         self.limits = limits or Limits()
         self._tmp = tempfile.TemporaryDirectory(prefix=f"grade-{role}-")
@@ -233,14 +236,11 @@ class LocalSandbox(PipeSandbox):
         self.ready = False
         self.preload = tuple(preload)
         self.disk_bytes = self.limits.disk_bytes  # the engine checks data against it
-        if link is None:
-            link, self._other_end = socket.socketpair()
         # The whole sandbox's tasks and memory (tmpfs included), where a cgroup can be made.
         self.group = SandboxCgroup(tasks=self.limits.threads + 8,
                                    memory_bytes=self.limits.memory_bytes)
         read_end, write_end = os.pipe()
         try:
-            program = base_program()
             os.write(write_end, program)  # a few hundred bytes: fits the pipe's buffer
             os.close(write_end)
             self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
