@@ -61,10 +61,12 @@ def worker(outbox):
 
 
 def _wait_for_file(folder: Path, timeout: float = 60) -> Path:
+    """The first message file once it is whole: Django's file backend creates the file, then
+    writes the message and a line of 79 dashes (a read in between saw an empty file)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         files = sorted(folder.iterdir())
-        if files:
+        if files and files[0].read_text().endswith("-" * 79 + "\n"):
             return files[0]
         time.sleep(0.2)
     raise AssertionError(f"no mail delivered to {folder} within {timeout}s")
