@@ -19,6 +19,7 @@ the hidden test's inputs, in any encoding).
 
 from __future__ import annotations
 
+import builtins
 import logging
 import re
 import shutil
@@ -34,8 +35,10 @@ from grading.autograder.notebooks import (
     _replace_regions,
     answer_names,
     grading_plan,
+    instructor_names,
     notebook_load,
     preload_for,
+    solution_imports,
     source_validate,
 )
 from grading.autograder.sandbox.local import (
@@ -64,6 +67,7 @@ HIDDEN_BEGIN, HIDDEN_END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 HIDDEN_TEST_FAILED = "failed"  # the only error a test with hidden tests ever records
 TEST_ERROR_CAP = 500  # characters of a visible test's error description
 ERROR_CAP = 2000  # characters of a learner cell's error description (the runner's cap)
+OUTPUT_CAP = 20_000  # characters of a cell's printed output (the runner's cap)
 RECORD_VERSION = 1
 TIMEOUT_ERROR = "TimeoutError: the cell ran longer than its time limit"
 DIED_ERROR = "KernelDied: the Python process stopped during this cell"
@@ -204,7 +208,10 @@ def notebook_grade(*, source: bytes, submission: bytes, data_dir: Path | None = 
             # Nothing of the learner's has run yet: the machine's fault, never a grade.
             raise SandboxUnavailable("the grading sandbox did not start")
         for sandbox, extra in ((pair.learner, {}),
-                               (pair.judge, {"answer_names": sorted(answer_names(source_nb))})):
+                               (pair.judge, {"answer_names": sorted(answer_names(source_nb)),
+                                             "instructor_names":
+                                                 sorted(instructor_names(source_nb)),
+                                             "imports": solution_imports(source_nb)})):
             sandbox.start(seccomp=runner_program(), threads=limits.threads,
                           timeout=START_TIMEOUT, **extra)
         return _run_plan(plan, pair=pair, timeout=timeout, cell_timeout=cell_timeout,
@@ -309,16 +316,34 @@ def _run_plan(plan: Plan, *, pair: SandboxPairBase, timeout: float, cell_timeout
                        cells=cells, message=message, steps=steps)
 
 
+REPLY_STATUSES = ("ok", "error")
+
+
 def _ask(sandbox, command: dict, timeout: float) -> dict | None:
-    """One command and its "done" answer; None when the runner ended or took too long."""
+    """One command and its "done" answer; None when the runner ended, took too long or
+    answered with something else. A learner process can write anything on its channel, so
+    the answer's shape is checked and only known fields of known types are kept."""
     try:
         sandbox.send(command)
     except OSError:
         return None
     reply = sandbox.receive(timeout=timeout)
-    if not isinstance(reply, dict) or reply.get("op") != "done":
+    if not isinstance(reply, dict) or reply.get("op") != "done" \
+            or reply.get("status") not in REPLY_STATUSES:
         return None
-    return reply
+    return {
+        "status": reply["status"],
+        "error": _text(reply.get("error"), ERROR_CAP),
+        "stdout": _text(reply.get("stdout"), OUTPUT_CAP) or "",
+        "value": _text(reply.get("value"), 200),
+        "stderr": reply.get("stderr") is True,
+        "touched": reply.get("touched") is True,
+        "learner_gone": reply.get("learner_gone") is True,
+    }
+
+
+def _text(value, cap: int) -> str | None:
+    return value[:cap] if isinstance(value, str) else None
 
 
 def _reply_passed(reply: dict | None) -> bool:
@@ -395,10 +420,14 @@ def _error_shown(error: str | None, step: Step) -> str | None:
         return error
     name, _, message = error.partition(": ")
     visible = _without_hidden(step.source)
-    if REFUSAL in message or (step.kind == "test" and message and (
-            repr(message) in visible or f'"{message}"' in visible)):
+    if step.kind == "test" and (REFUSAL in message or (message and (
+            repr(message) in visible or f'"{message}"' in visible))):
         return error
-    return name if name.isidentifier() else "Error"
+    # A learner can name its exception classes as it likes: only built-in names are shown.
+    builtin = getattr(builtins, name, None)
+    if isinstance(builtin, type) and issubclass(builtin, BaseException):
+        return name
+    return "Error"
 
 
 def _storable(text: str | None) -> str | None:

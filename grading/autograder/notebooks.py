@@ -320,10 +320,11 @@ def preload_for(notebook: NotebookNode, allowed: tuple[str, ...]) -> tuple[str, 
                         for n in names))
 
 
-def bound_names(source: str) -> set[str]:
-    """The names a cell's code binds at the top level (assignments, definitions, imports,
-    loop and ``with`` targets, and ``global`` declarations in its functions). Magics and
-    shell lines are left out; a cell that does not parse binds nothing we can know."""
+def bound_names(source: str, *, imports: bool = True) -> set[str]:
+    """The names a cell's code binds at the top level (assignments, definitions, imports
+    unless ``imports`` is False, loop and ``with`` targets, and ``global`` declarations in its
+    functions). Comprehension variables are their own scope; magics and shell lines are left
+    out; a cell that does not parse binds nothing we can know."""
     code = "\n".join(line for line in source.splitlines()
                      if not line.lstrip().startswith(("%", "!")))
     try:
@@ -339,11 +340,12 @@ def bound_names(source: str) -> set[str]:
                 if isinstance(inner, ast.Global):
                     names.update(inner.names)
             return
-        if isinstance(node, ast.Lambda):
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                             ast.GeneratorExp)):
             return
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             names.add(node.id)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        elif isinstance(node, (ast.Import, ast.ImportFrom)) and imports:
             names.update((a.asname or a.name).split(".")[0] for a in node.names)
         for child in ast.iter_child_nodes(node):
             visit(child)
@@ -353,12 +355,41 @@ def bound_names(source: str) -> set[str]:
 
 
 def answer_names(source: NotebookNode) -> set[str]:
-    """The names the instructor's own solution cells bind: the learner's answers. A test
-    reads these from the learner's process; every other name the source's locked and test
-    cells define, the judge keeps its own (a learner cannot replace an instructor's data,
-    helper or expected value)."""
+    """The names the instructor's own solution cells bind (imports aside): the learner's
+    answers. A test reads these from the learner's process first."""
     names: set[str] = set()
     for cell in source.cells:
         if cell.cell_type == "code" and is_solution(cell):
-            names |= bound_names(cell.source)
+            names |= bound_names(cell.source, imports=False)
     return names
+
+
+def solution_imports(source: NotebookNode) -> str:
+    """The top-level import statements of the instructor's solution cells, as code: the
+    judge runs them itself, so a module a test uses is the judge's own even where only the
+    solution imported it (never an object the learner's process calls ``np``)."""
+    lines: list[str] = []
+    for cell in source.cells:
+        if cell.cell_type != "code" or not is_solution(cell):
+            continue
+        code = "\n".join(line for line in cell.source.splitlines()
+                         if not line.lstrip().startswith(("%", "!")))
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError):
+            continue
+        lines += [ast.unparse(node) for node in tree.body
+                  if isinstance(node, (ast.Import, ast.ImportFrom)) and not getattr(
+                      node, "level", 0)]
+    return "\n".join(lines)
+
+
+def instructor_names(source: NotebookNode) -> set[str]:
+    """The names the source's locked and test cells bind, answers aside: the judge keeps its
+    own and never takes the learner's, even where a locked cell failed before binding them
+    (a learner cannot replace an instructor's data, helper, module or expected value)."""
+    names = bound_names(solution_imports(source))
+    for cell in source.cells:
+        if cell.cell_type == "code" and _has_role(cell) and not is_solution(cell):
+            names |= bound_names(cell.source)
+    return names - answer_names(source)

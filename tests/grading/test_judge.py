@@ -220,3 +220,126 @@ def test_memory_and_disk_together_stay_within_the_limit():
            "def square(x):\n    return x * x if total < 2048 else 0\n")
 
     assert grade(hog).score == 10.0
+
+
+# --- Found by a red-team pass against the split (each one once passed a wrong answer) -------
+
+
+def _graded(source_cells: list, answer: str, *, answer_index: int = 0):
+    source = new_notebook(cells=source_cells)
+    submission = nbformat.reads(nbformat.writes(source), as_version=4)
+    submission.cells[answer_index].source = answer
+    return notebook_grade(source=nbformat.writes(source).encode(),
+                          submission=nbformat.writes(submission).encode(), timeout=60)
+
+
+MEAN = new_code_cell("def mean(xs):\n    ### BEGIN SOLUTION\n    return sum(xs) / len(xs)\n"
+                     "    ### END SOLUTION", metadata=meta(solution=True, grade_id="mean"))
+
+
+def test_arithmetic_with_the_tests_values_is_not_left_to_learner_objects():
+    # The learner would see 30.0 (the expected value) and return 0.0 from __sub__.
+    answer = ("class Zero:\n    __sub__ = __rsub__ = __truediv__ = __pow__ = "
+              "lambda self, other: 0.0\n"
+              "def mean(xs):\n    return Zero()")
+    result = _graded([MEAN, new_code_cell(
+        "assert abs(mean([10, 20, 60]) - 30.0) < 1e-9",
+        metadata=meta(grade=True, grade_id="t", points=2))], answer)
+
+    assert result.score == 0.0
+    assert "Arithmetic" in result.steps[1].error
+
+
+def test_a_module_the_solution_imports_is_the_judges_own():
+    # The solution imports numpy as np; the learner binds np to an object that says yes.
+    source_answer = new_code_cell(
+        "import numpy as np\ndef square(x):\n    ### BEGIN SOLUTION\n    return x * x\n"
+        "    ### END SOLUTION", metadata=meta(solution=True, grade_id="sq"))
+    answer = ("class Yes:\n    def __getattr__(self, name):\n        return Yes()\n"
+              "    def __call__(self, *a, **k):\n        return True\n"
+              "np = Yes()\ndef square(x):\n    return None")
+    result = _graded([source_answer, new_code_cell(
+        "assert np.isclose(square(3), 9)", metadata=meta(grade=True, grade_id="t", points=2))],
+        answer)
+
+    assert result.score == 0.0
+
+
+def test_an_instructors_name_is_never_taken_from_the_learner_even_if_its_cell_failed():
+    # The locked cell calls learner code first; the learner makes it raise, so the judge's
+    # copy never binds EXPECTED: the test must not read the learner's EXPECTED instead.
+    cells = [
+        new_code_cell("def clean(x):\n    ### BEGIN SOLUTION\n    return x\n"
+                      "    ### END SOLUTION\n"
+                      "def spread(xs):\n    ### BEGIN SOLUTION\n    return max(xs) - min(xs)\n"
+                      "    ### END SOLUTION", metadata=meta(solution=True, grade_id="a")),
+        new_code_cell("data = clean([1, 8])\nEXPECTED = 7", metadata=meta(locked=True,
+                                                                          grade_id="setup")),
+        new_code_cell("assert spread(data) == EXPECTED",
+                      metadata=meta(grade=True, grade_id="t", points=2)),
+    ]
+    answer = ("def clean(x):\n    raise ValueError('no')\n"
+              "data, EXPECTED = [0], 0\ndef spread(xs):\n    return 0")
+
+    result = _graded(cells, answer)
+
+    assert result.score == 0.0
+    assert "NameError" in (result.steps[2].error or "")
+
+
+def test_a_learner_object_cannot_claim_to_be_a_string():
+    # The learner's process reports whatever class it likes for a reference.
+    answer = ("import gc\n"
+              "learner = [o for o in gc.get_objects() if type(o).__name__ == 'Learner'][0]\n"
+              "plain = learner.reference\n"
+              "def claim(obj):\n    ref = plain(obj)\n    ref['cls'] = ['builtins', 'str']\n"
+              "    return ref\n"
+              "learner.codec.reference = claim\n"
+              "class Fake:\n    startswith = endswith = lambda self, *a: True\n"
+              "def greeting(name):\n    return Fake()")
+    source_answer = new_code_cell(
+        "def greeting(name):\n    ### BEGIN SOLUTION\n    return f'Hello, {name}!'\n"
+        "    ### END SOLUTION", metadata=meta(solution=True, grade_id="g"))
+    result = _graded([source_answer, new_code_cell(
+        "g = greeting('Kim')\nassert isinstance(g, str) and g.startswith('Hello')",
+        metadata=meta(grade=True, grade_id="t", points=2))], answer)
+
+    assert result.score == 0.0
+
+
+def test_exception_names_do_not_carry_hidden_inputs_into_feedback():
+    answer = ("SEEN = []\ndef square(x):\n    SEEN.append(x)\n    return 0")
+    after = ("raise type('LEAK_' + '_'.join(map(str, SEEN)), (Exception,), {})()")
+
+    result = grade(answer, after=after)
+
+    assert "LEAK_2" not in feedback_text(result)  # the inputs square was called with
+    assert result.steps[-1].error == "Error"
+
+
+@pytest.mark.parametrize("line", [
+    b'{"op": "done", "status": "error", "error": 123, "stdout": 5}\n',  # wrong types
+    b"[" * 200_000 + b"\n",  # too deep for the grader's JSON parser
+    b'{"op": "done", "status": "ok", "x": ' + b"9" * 5000 + b"}\n",  # an int too long
+])
+def test_a_forged_control_line_never_crashes_the_grader(line):
+    answer = ("import gc, os\n"
+              "control = [o for o in gc.get_objects() if type(o).__name__ == 'Control'][0]\n"
+              f"os.write(control.output, {line!r})\n"
+              "def square(x):\n    return 0")
+
+    result = grade(answer)
+
+    assert result.score == 0.0
+    assert result.status in ("graded", "timed_out", "kernel_died")
+
+
+def test_dev_is_read_only_and_dev_shm_is_small():
+    probe = ("import os\nres = {}\nfor d in ('/dev/shm', '/dev'):\n    n = 0\n"
+             "    try:\n        with open(os.path.join(d, 'fill'), 'wb') as f:\n"
+             "            for _ in range(256):\n                f.write(b'x' * 2 ** 20)\n"
+             "                n += 1\n    except OSError as e:\n        res[d] = (n, e.errno)\n"
+             "def square(x):\n    return x * x if res == {'/dev/shm': (16, 28), "
+             "'/dev': (0, 30)} else 0")
+
+    assert grade(probe).score == 10.0

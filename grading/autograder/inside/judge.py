@@ -34,6 +34,10 @@ PRELOAD, LINK_FD = runtime.arguments()
 REFUSED = ("{what} of an object that stays in the learner's process is refused while "
            "grading: compare values instead (for example list(x), float(x) or np.asarray(x))")
 MISSING = object()
+# A learner object of a class from these would have crossed as a value: a proxy claiming
+# one (e.g. str, to have isinstance(x, str) hold) is lying, and is not believed.
+DATA_PACKAGES = frozenset({"builtins", "numpy", "pandas", "datetime", "decimal", "fractions",
+                           "collections"})
 
 
 class LearnerGone(RuntimeError):
@@ -124,13 +128,28 @@ class Proxy:
     __complex__ = _refuse("complex()")
 
 
+def _between_learner_objects(name: str):
+    """A binary operator, forwarded only when the other operand is a learner object too: with
+    a value of the judge's (maybe an expected value) the learner would see it and choose the
+    result, e.g. make ``abs(mean(xs) - 30.0) < 1e-9`` hold."""
+    def operator(self, other):
+        if not isinstance(other, Proxy):
+            raise TypeError(REFUSED.format(what=f"Arithmetic ({name}) with a value of the "
+                                                "test's"))
+        return _judge.method(self, name, (other,))
+
+    operator.__name__ = name
+    return operator
+
+
 for _name in ("__getitem__", "__setitem__", "__delitem__", "__next__", "__enter__",
-              "__exit__", "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
-              "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
-              "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__neg__",
-              "__pos__", "__abs__", "__and__", "__rand__", "__or__", "__ror__", "__xor__",
-              "__rxor__", "__invert__", "__dir__"):
+              "__exit__", "__neg__", "__pos__", "__abs__", "__invert__", "__dir__"):
     setattr(Proxy, _name, _forward(_name))
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+              "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
+              "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__and__",
+              "__rand__", "__or__", "__ror__", "__xor__", "__rxor__"):
+    setattr(Proxy, _name, _between_learner_objects(_name))
 
 
 class _RemoteIterator:
@@ -151,43 +170,55 @@ class Namespace(dict):
         super().__init__()
         self.judge = judge
         self.answer_names: frozenset = frozenset()
+        self.instructor_names: frozenset = frozenset()
         self.set_by_tests: set = set()
-        self.running_test = False
+        self.set_by_locked: set = set()
+        self.running = None  # "test" or "locked" while one runs
 
     def __getitem__(self, name):
         if name in self.answer_names and name not in self.set_by_tests:
-            found = self.judge.lookup(name)
-            if found is not MISSING:
-                return found
+            local = dict.get(self, name, MISSING)
+            if not isinstance(local, types.ModuleType):  # a module stays the judge's
+                found = self.judge.lookup(name)
+                if found is not MISSING:
+                    return found
         try:
             return dict.__getitem__(self, name)
         except KeyError:
             pass
-        if name in builtins.__dict__:
-            raise KeyError(name)
+        if name in builtins.__dict__ or name in self.instructor_names:
+            raise KeyError(name)  # the built-in, or a NameError: never the learner's
         found = self.judge.lookup(name)
         if found is MISSING:
             raise KeyError(name)
         return found
 
     def __setitem__(self, name, value):
-        if self.running_test:
-            self.set_by_tests.add(name)
+        self._record(name)
         dict.__setitem__(self, name, value)
 
     def __delitem__(self, name):
-        if self.running_test:
-            self.set_by_tests.add(name)
+        self._record(name)
         dict.__delitem__(self, name)
+
+    def _record(self, name) -> None:
+        if self.running == "test":
+            self.set_by_tests.add(name)
+        elif self.running == "locked":
+            self.set_by_locked.add(name)
+
+    def instructors_object(self, value) -> bool:
+        """Whether ``value`` is what a locked cell bound (its data is the instructor's)."""
+        return any(dict.get(self, name) is value for name in self.set_by_locked)
 
 
 def _mutable(value) -> bool:
     kind = type(value)
     if kind in (list, dict, set):
         return True
-    module = getattr(kind, "__module__", "") or ""
-    return module.startswith(("numpy", "pandas.")) and kind.__name__ in (
-        "ndarray", "DataFrame", "Series")
+    package = str(getattr(kind, "__module__", "")).split(".")[0]
+    return package in ("numpy", "pandas") and kind.__name__ in ("ndarray", "DataFrame",
+                                                                 "Series")
 
 
 def _update_in_place(target, new) -> None:
@@ -266,7 +297,7 @@ class Judge:
         if info.get("is_class"):
             return type
         cls = info.get("cls")
-        if cls:
+        if cls and str(cls[0]).split(".")[0] not in DATA_PACKAGES:
             try:
                 found = wire.import_object(cls[0], cls[1])
                 if isinstance(found, type):
@@ -336,8 +367,12 @@ class Judge:
 
     def call(self, proxy: Proxy, args: tuple, kwargs: dict):
         blobs: list[bytes] = []
+        # Arguments learner code may change in place, as in nbgrader; never the data a
+        # locked cell bound (the instructor's: the learner's changes stay in its process).
+        watched = [i for i, a in enumerate(args)
+                   if _mutable(a) and not self.namespace.instructors_object(a)]
         header = {"op": "call", "ref": proxy._aimd_n, "names": list(kwargs),
-                  "watch": [i for i, a in enumerate(args) if _mutable(a)],
+                  "watch": watched,
                   "kwargs": [self.codec.encode(v, blobs) for v in kwargs.values()],
                   "args": [self.codec.encode(v, blobs) for v in args]}
         reply, reply_blobs = self.exchange(header, blobs)
@@ -369,14 +404,14 @@ class Judge:
         with runtime.captured() as (_stdout, stderr):
             try:
                 body, last = self.compile(code)
-                self.namespace.running_test = test
+                self.namespace.running = "test" if test else "locked"
                 exec(body, self.namespace)  # noqa: S102 - the instructor's test, in the judge
                 if last is not None:
                     value = repr(eval(last, self.namespace))[:200]  # noqa: S307 - the same
             except BaseException as exc:  # noqa: BLE001 - a failed test, whatever it raised
                 error = runtime.describe(exc)
             finally:
-                self.namespace.running_test = False
+                self.namespace.running = None
         return {"op": "done", "status": "error" if error else "ok", "error": error,
                 "value": value, "stderr": stderr.written or self.stderr,
                 "touched": self.touched, "learner_gone": self.gone}
@@ -465,12 +500,17 @@ def main() -> None:
     runtime.preload(PRELOAD)
     import IPython.core.inputtransformer2  # noqa: F401 - magics in tests, loaded ahead
 
-    runtime.ipython_shell()  # get_ipython() for magics; it never runs a cell here
     _judge = Judge()
+    # Magics in tests run in the judge's own namespace: get_ipython is the judge's, never
+    # a name looked up in the learner's process.
+    runtime.ipython_shell(user_ns=_judge.namespace)
     sys.modules["aimd_grading"] = _helpers(_judge)
     start = runtime.start(control)
     sys.addaudithook(_audit)
     _judge.namespace.answer_names = frozenset(start.get("answer_names") or ())
+    _judge.namespace.instructor_names = frozenset(start.get("instructor_names") or ())
+    if start.get("imports"):  # the solution cells' imports, the judge's own
+        _judge.run(str(start["imports"]), test=False)
     while True:
         message = control.read()
         if not message or message.get("op") not in ("test", "locked"):

@@ -107,11 +107,18 @@ def preload(names: str) -> None:
             continue
 
 
-def ipython_shell():
-    """IPython's shell without history or rich output (plain text is what feedback shows)."""
+def ipython_shell(user_ns: dict | None = None):
+    """IPython's shell without history or rich output (plain text is what feedback shows),
+    on ``user_ns`` when given (the judge's namespace: magics in tests run there)."""
     from IPython.core.interactiveshell import InteractiveShell
 
-    shell = InteractiveShell.instance(colors="NoColor", history_length=0)
+    class Shell(InteractiveShell):
+        def enable_gui(self, gui=None):
+            """``%matplotlib inline`` and friends: figures are made with the Agg backend
+            here, there is no GUI event loop to start."""
+
+    options = {"user_ns": user_ns} if user_ns is not None else {}
+    shell = Shell.instance(colors="NoColor", history_length=0, **options)
     shell.history_manager.enabled = False
     shell.display_formatter.active_types = ["text/plain"]
     return shell

@@ -481,6 +481,10 @@ def exception_from(error) -> BaseException:
     if not (isinstance(base, type) and issubclass(base, BaseException)) or base in (
             SystemExit, KeyboardInterrupt, GeneratorExit, BaseException):
         base = Exception
+    if issubclass(base, StopIteration | StopAsyncIteration):
+        # Never a real StopIteration out of a call (it would silently end the test's own
+        # loop or generator); a proxy's __next__ turns it back into one.
+        base = RuntimeError
     name = str(error.get("type") or base.__name__)[:100]
     message = str(error.get("message") or "")[:2000]
     kind = base if name == base.__name__ else type(name, (base,), {"__module__": "learner"})

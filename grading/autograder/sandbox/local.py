@@ -39,6 +39,7 @@ ROLES = ("learner", "judge")
 WORKDIR = "/home/grader"
 INBOX = "/run/aimd-inbox"  # the learner's copy of this path is in inside/learner.py
 MAX_LINE = 8 * 1024 * 1024  # a control line longer than this is a broken sandbox
+SHM_BYTES = 16 * 1024 * 1024  # /dev/shm, counted in the sandbox's memory like its disks
 
 
 class SandboxUnavailable(RuntimeError):
@@ -49,8 +50,9 @@ class SandboxUnavailable(RuntimeError):
 class Limits:
     """Limits of one sandbox (the judge and the learner process each get these).
 
-    ``memory_bytes`` is the whole sandbox: the process's address space plus its two tmpfs
-    mounts (the work directory, ``disk_bytes``, and ``/tmp``, ``tmp_bytes``), so that
+    ``memory_bytes`` is the whole sandbox: the process's address space plus its tmpfs
+    mounts (the work directory, ``disk_bytes``, ``/tmp``, ``tmp_bytes``, and ``/dev/shm``,
+    ``SHM_BYTES``; ``/dev`` itself is read-only), so that
     nothing a submission does, in memory or on its disks, goes past it. Processes cannot be
     made at all (seccomp); ``threads`` caps the threads.
     """
@@ -65,7 +67,7 @@ class Limits:
 
     @property
     def address_space_bytes(self) -> int:
-        left = self.memory_bytes - self.disk_bytes - self.tmp_bytes
+        left = self.memory_bytes - self.disk_bytes - self.tmp_bytes - SHM_BYTES
         if left < 256 * 1024 * 1024:
             raise SandboxUnavailable(
                 "GRADING_MEMORY_BYTES must exceed GRADING_DISK_BYTES by at least 320 MiB "
@@ -106,7 +108,9 @@ def bwrap_command(*, role: str, workdir: Path, preload: tuple[str, ...] = (),
         "--ro-bind-try", "/etc/localtime", "/etc/localtime",
         "--ro-bind-try", "/etc/fonts", "/etc/fonts",
         # No /proc: nothing of the process table, and no /proc/self/mem.
-        "--dev", "/dev", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",  # noqa: S108
+        "--dev", "/dev", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm",  # noqa: S108
+        "--remount-ro", "/dev",  # nothing unbounded to write to under /dev
+        "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",  # noqa: S108 - inside
     ]
     for path in _python_paths():
         command += ["--ro-bind", path, path]
@@ -183,7 +187,7 @@ class PipeSandbox:
         line, self._buffer = self._buffer.split(b"\n", 1)
         try:
             message = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # not JSON, too deep, an int too long...
             return None
         return message if isinstance(message, dict) else None
 
