@@ -32,8 +32,15 @@ import wire  # noqa: E402
 
 PRELOAD, LINK_FD = runtime.arguments()
 REFUSED = ("{what} of an object that stays in the learner's process is refused while "
-           "grading: compare values instead (for example list(x), float(x) or np.asarray(x))")
+           "grading: compare values instead (for example list(x) or np.asarray(x)), or ask "
+           "the object explicitly: aimd_grading.learner_call(x, '__str__')")
+# Special names a test may read from a learner object (explicitly, or as Python's vars() and
+# sklearn's checks do); every other one is refused, so that no library in the judge lets a
+# learner object steer it through its protocols (__array_ufunc__, __array_interface__...).
+DUNDERS = frozenset({"__name__", "__qualname__", "__doc__", "__dict__", "__module__",
+                     "__sklearn_tags__", "__sklearn_is_fitted__"})
 MISSING = object()
+SYNC_BYTES = 64 * 1024 * 1024  # of learner-written files copied to the judge per test
 # A learner object of a class from these would have crossed as a value: a proxy claiming
 # one (e.g. str, to have isinstance(x, str) hold) is lying, and is not believed.
 DATA_PACKAGES = frozenset({"builtins", "numpy", "pandas", "datetime", "decimal", "fractions",
@@ -65,7 +72,7 @@ class Proxy:
     __slots__ = ("_aimd_n", "_aimd_info", "__weakref__")
 
     def __getattr__(self, name):
-        if name.startswith("__") and name.endswith("__"):
+        if name.startswith("__") and name.endswith("__") and name not in DUNDERS:
             raise AttributeError(name)  # protocols are never asked of learner objects
         return _judge.request({"op": "getattr", "ref": self._aimd_n, "name": name})
 
@@ -93,13 +100,9 @@ class Proxy:
             raise TypeError(REFUSED.format(what="Converting to an array"))
         return value.astype(dtype) if dtype is not None else value
 
-    def __repr__(self):
-        return f"<learner's {self._aimd_info.get('name', 'object')} object>"
-
-    __str__ = __repr__
-
-    def __format__(self, spec):
-        return format(repr(self), spec)
+    __repr__ = _refuse("repr()")
+    __str__ = _refuse("str()")
+    __format__ = _refuse("Formatting")
 
     def __instancecheck__(self, instance):
         # A learner's class: its own objects say which of its classes they derive from.
@@ -107,7 +110,11 @@ class Proxy:
             raise TypeError("isinstance() arg 2 must be a type")
         return isinstance(instance, Proxy) and self._aimd_n in instance._aimd_info["mro"]
 
-    __subclasscheck__ = _refuse("issubclass()")
+    def __subclasscheck__(self, subclass):
+        if not (self._aimd_info.get("is_class") and isinstance(subclass, Proxy)
+                and subclass._aimd_info.get("is_class")):
+            raise TypeError(REFUSED.format(what="issubclass()"))
+        return self._aimd_n in subclass._aimd_info["mro"]
 
     @property
     def __class__(self):
@@ -161,6 +168,20 @@ class _RemoteIterator:
 
     def __next__(self):
         return _judge.method(self.proxy, "__next__", ())
+
+
+class LearnerExceptionType(type):
+    """The class of an exception class the learner defined, made in the judge: it derives
+    from the built-in the learner's does (``except ValueError`` catches it), and it matches
+    the learner's other exception classes as the learner's MRO says (``except MyError``)."""
+
+    def __instancecheck__(cls, instance):
+        return cls.__subclasscheck__(type(instance))
+
+    def __subclasscheck__(cls, subclass):
+        if type.__subclasscheck__(cls, subclass):
+            return True
+        return cls._aimd_n in getattr(subclass, "_aimd_mro", ())
 
 
 class Namespace(dict):
@@ -243,9 +264,14 @@ class Judge:
         self.namespace["__builtins__"] = builtins
         self.namespace["__name__"] = "__main__"
         self.proxies: dict[int, Proxy] = {}
+        self.exception_classes: dict[int, type] = {}
         self.callbacks: list = []  # the test's functions handed to learner code, by number
         self.codec = wire.Codec(reference=self.reference, resolve=self.resolve,
                                 special=self.special, trusting=False)
+        self.synced: dict[str, tuple[int, int]] = {}  # files copied from the learner process
+        self.dirty = True  # the learner process may have written files since the last copy
+        self.syncing = False
+        self.own_files: frozenset = frozenset()  # the judge's data files (set at start)
         self.gone = False
         self.touched = False  # the learner process was asked something during this step
         self.stderr = False  # learner code wrote to stderr during this step
@@ -278,6 +304,8 @@ class Judge:
         if item.get("t") != "ref":
             raise wire.LinkBroken("the learner process sent something that is not a reference")
         number = int(item["id"])
+        if item.get("exception") and item.get("is_class"):
+            return self.exception_class(number, item)
         proxy = self.proxies.get(number)
         if proxy is None:
             proxy = object.__new__(Proxy)
@@ -289,6 +317,21 @@ class Judge:
             })
             self.proxies[number] = proxy
         return proxy
+
+    def exception_class(self, number: int, item: dict) -> type:
+        """The judge's stand-in for the learner's exception class ``number``."""
+        made = self.exception_classes.get(number)
+        if made is None:
+            base = type(wire.exception_from({"builtin": item.get("exception")}))
+            name = str(item.get("name") or "LearnerError").rsplit(".", 1)[-1][:100]
+            if not name.isidentifier():
+                name = "LearnerError"
+            made = LearnerExceptionType(name, (base,), {
+                "__module__": "learner", "_aimd_n": number,
+                "_aimd_mro": frozenset(int(n) for n in item.get("mro") or []
+                                       if type(n) is int)})
+            self.exception_classes[number] = made
+        return made
 
     def class_of(self, proxy: Proxy):
         """What ``proxy.__class__`` says: the library's class (imported here) when the
@@ -308,25 +351,28 @@ class Judge:
 
     # -- requests --
 
-    def request(self, header: dict, *, value=MISSING, args=()):
+    def request(self, header: dict, *, value=MISSING, args=(), quiet: bool = False):
         """Send one request to the learner process and return its decoded answer (MISSING
-        for a name it does not have); learner code's exceptions are raised here."""
+        for a name it does not have); learner code's exceptions are raised here. ``quiet``:
+        the judge's own housekeeping, which tells the learner process nothing of a test."""
         blobs: list[bytes] = []
         if value is not MISSING:
             header["value"] = self.codec.encode(value, blobs)
         header.setdefault("args", [self.codec.encode(v, blobs) for v in args])
-        reply, reply_blobs = self.exchange(header, blobs)
+        reply, reply_blobs = self.exchange(header, blobs, quiet=quiet)
         answer = reply.get("value")
         if answer == {"t": "missing"}:
             return MISSING
         return self.codec.decode(answer, reply_blobs)
 
-    def exchange(self, header: dict, blobs: list[bytes]) -> tuple[dict, list[bytes]]:
+    def exchange(self, header: dict, blobs: list[bytes], *,
+                 quiet: bool = False) -> tuple[dict, list[bytes]]:
         """The frame answering ``header``; the test's functions that learner code calls in
         the meantime run here (``callback``)."""
         if self.gone:
             raise LearnerGone("the learner's Python process has ended")
-        self.touched = True
+        self.touched = self.touched or not quiet
+        self.dirty = self.dirty or not quiet  # learner code may have written files
         try:
             wire.send(LINK_FD, header, blobs)
             while True:
@@ -342,8 +388,30 @@ class Judge:
         if reply.get("stderr") is True:
             self.stderr = True
         if reply.get("ok") is not True:
-            raise wire.exception_from(reply.get("error"))
+            raise self.learner_error(reply.get("error"), reply_blobs)
         return reply, reply_blobs
+
+    def learner_error(self, error, blobs: list[bytes]) -> BaseException:
+        """The exception learner code raised, as one of the judge's: of the learner's own
+        exception class's stand-in where it was one (``except MyError`` catches it), with
+        its data attributes."""
+        error = error if isinstance(error, dict) else {}
+        cls = error.get("cls")
+        if isinstance(cls, dict):
+            try:
+                made = self.codec.decode(cls, [])(str(error.get("message") or "")[:2000])
+            except Exception:  # noqa: BLE001 - fall back to the built-in base
+                return wire.exception_from(error)
+            try:
+                attributes = self.codec.decode(error.get("attrs") or {"t": "dict", "k": [],
+                                                                      "v": []}, blobs)
+                for name, value in attributes.items():
+                    if isinstance(name, str) and not name.startswith("__"):
+                        setattr(made, name, value)
+            except Exception:  # noqa: BLE001, S110 - the exception without its attributes
+                pass
+            return made
+        return wire.exception_from(error)
 
     def callback(self, header: dict, blobs: list[bytes]) -> None:
         """Run the test's function ``header["id"]`` for learner code, with its arguments
@@ -403,11 +471,16 @@ class Judge:
         value, error = None, None
         with runtime.captured() as (_stdout, stderr):
             try:
+                if test:
+                    share_pyplot(self)
                 body, last = self.compile(code)
                 self.namespace.running = "test" if test else "locked"
                 exec(body, self.namespace)  # noqa: S102 - the instructor's test, in the judge
                 if last is not None:
-                    value = repr(eval(last, self.namespace))[:200]  # noqa: S307 - the same
+                    result = eval(last, self.namespace)  # noqa: S307 - the same
+                    # A learner object's own text is never partial credit (nbgrader reads
+                    # the trailing value's text): only the judge's values count.
+                    value = None if isinstance(result, Proxy) else repr(result)[:200]
             except BaseException as exc:  # noqa: BLE001 - a failed test, whatever it raised
                 error = runtime.describe(exc)
             finally:
@@ -415,6 +488,60 @@ class Judge:
         return {"op": "done", "status": "error" if error else "ok", "error": error,
                 "value": value, "stderr": stderr.written or self.stderr,
                 "touched": self.touched, "learner_gone": self.gone}
+
+    def file_wanted(self, path) -> None:
+        """A test is about to read or look for ``path``: if it is not here and the learner's
+        code may have written it, copy what the learner's code wrote (``sync_files``)."""
+        if not self.dirty or self.syncing or self.gone:
+            return
+        try:
+            path = os.fspath(path)
+        except TypeError:
+            return
+        if isinstance(path, bytes):
+            path = path.decode("utf-8", "replace")
+        if path and not os.path.isabs(path) and not os.path.lexists(path):
+            self.sync_files()
+
+    def sync_files(self) -> None:
+        """Copy here the files the learner's code wrote (a test that reads ``out.csv`` finds
+        it, as in nbgrader), never over the judge's own: its data files, hidden ones
+        included, and what tests wrote. Best effort, within SYNC_BYTES per test."""
+        if self.gone or self.syncing:
+            return
+        self.syncing, self.dirty = True, False
+        try:
+            self._sync_files()
+        finally:
+            self.syncing = False
+
+    def _sync_files(self) -> None:
+        try:
+            listing = self.request({"op": "files"}, quiet=True)
+        except (LearnerGone, Exception):  # noqa: BLE001 - no files then; the test says more
+            return
+        budget = SYNC_BYTES
+        for entry in listing if isinstance(listing, list) else []:
+            try:
+                path, size, stamp = str(entry[0]), int(entry[1]), int(entry[2])
+            except (TypeError, ValueError, IndexError):
+                continue
+            path = os.path.normpath(path)
+            if (path.startswith(("..", "/")) or path in self.own_files
+                    or self.synced.get(path) == (size, stamp) or size > budget
+                    or (path not in self.synced and os.path.lexists(path))):
+                continue
+            try:
+                data = self.request({"op": "file", "path": path, "limit": size}, quiet=True)
+                folder = os.path.dirname(path)
+                if folder:
+                    os.makedirs(folder, exist_ok=True)
+                with open(path, "wb") as file:
+                    file.write(data if isinstance(data, bytes) else b"")
+            except (LearnerGone, Exception):  # noqa: BLE001, S112 - that file stays away
+                continue
+            self.synced[path] = (size, stamp)
+            budget -= size
 
     def compile(self, source: str):
         if "%" in source or "!" in source:
@@ -458,13 +585,69 @@ def _pickle_allowed(module: str, name: str) -> bool:
 
 
 def _audit(event: str, args: tuple) -> None:
-    """The judge runs no learner code, so this hook guards the tests' own actions: a pickle
-    naming anything beyond the allow-list is refused."""
+    """The judge runs no learner code, so this hook guards and serves the tests' own
+    actions: a pickle naming anything beyond the allow-list is refused, and a file a test
+    reads or lists is first fetched from the learner's process if its code wrote it."""
+    if event == "open" and isinstance(args[1], str) and not set("wax+") & set(args[1]):
+        _judge.file_wanted(args[0])
+    elif event in ("os.listdir", "os.scandir", "glob.glob"):
+        _judge.file_wanted("\0")  # not a file name: any change is copied
     if event == "pickle.find_class" and not _pickle_allowed(*args[:2]):
         raise PermissionError(
             f"unpickling {args[0]}.{args[1]} is refused in the judge: load files the "
             "learner saved with aimd_grading.load_in_learner (it runs in the learner's "
             "process)")
+
+
+def share_seeds(judge: Judge) -> None:
+    """``random.seed`` and ``numpy.random.seed`` in a test seed the learner's process too, so
+    a learner function drawing from the global generator draws what it would in nbgrader."""
+    targets = [("random", sys.modules.get("random"))]
+    if "numpy" in sys.modules:
+        targets.append(("numpy.random", sys.modules["numpy"].random))
+    for name, module in targets:
+        if module is None:
+            continue
+        original = module.seed
+
+        def seed(*args, _original=original, _name=name):
+            _original(*args)
+            if not judge.gone:
+                judge.request({"op": "seed", "module": _name}, args=args)
+
+        module.seed = seed
+
+
+def share_files(judge: Judge) -> None:
+    """``os.path.exists``, ``isfile``, ``isdir`` and ``getsize`` in a test see the files the
+    learner's code wrote (they raise no audit event of their own)."""
+    for name in ("exists", "isfile", "isdir", "getsize"):
+        original = getattr(os.path, name)
+
+        def checked(path, _original=original):
+            judge.file_wanted(path)
+            return _original(path)
+
+        setattr(os.path, name, checked)
+
+
+def share_pyplot(judge: Judge) -> None:
+    """``plt.gcf()`` and ``plt.gca()`` in a test that made no figure of its own are the
+    learner's current figure and axes (a plotting function checked after it ran)."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is None or getattr(pyplot, "_aimd_shared", False):
+        return
+    for name in ("gcf", "gca"):
+        original = getattr(pyplot, name)
+
+        def current(*args, _original=original, _name=name, **kwargs):
+            if pyplot.get_fignums() or args or kwargs:
+                return _original(*args, **kwargs)
+            return judge.request({"op": "eval", "code": f"__import__('matplotlib.pyplot')"
+                                                        f".pyplot.{_name}()"})
+
+        setattr(pyplot, name, current)
+    pyplot._aimd_shared = True
 
 
 def _helpers(judge: Judge) -> types.ModuleType:
@@ -485,7 +668,15 @@ def _helpers(judge: Judge) -> types.ModuleType:
         """The bytes of a file the learner's code wrote (in its working directory)."""
         return judge.request({"op": "file", "path": str(path), "limit": int(limit)})
 
+    def learner_call(obj, method: str, *args):
+        """``getattr(obj, method)(*args)`` run by the learner's code, asked for explicitly
+        (e.g. a test of ``__str__`` or ``__len__``): the answer is a value the test checks."""
+        if not isinstance(obj, Proxy):
+            return getattr(obj, method)(*args)
+        return judge.method(obj, str(method), args)
+
     module.in_learner, module.learner_file = in_learner, learner_file
+    module.learner_call = learner_call
     module.load_in_learner = load_in_learner
     module.IN_JUDGE = True
     return module
@@ -507,6 +698,10 @@ def main() -> None:
     sys.modules["aimd_grading"] = _helpers(_judge)
     start = runtime.start(control)
     sys.addaudithook(_audit)
+    _judge.own_files = frozenset(os.path.normpath(os.path.join(folder, name))
+                                 for folder, _dirs, names in os.walk(".") for name in names)
+    share_seeds(_judge)
+    share_files(_judge)
     _judge.namespace.answer_names = frozenset(start.get("answer_names") or ())
     _judge.namespace.instructor_names = frozenset(start.get("instructor_names") or ())
     if start.get("imports"):  # the solution cells' imports, the judge's own

@@ -14,12 +14,20 @@ installed before any learner code runs).
 import os
 import select
 import sys
+import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves it out
 import runtime  # noqa: E402 - beside this file
 import wire  # noqa: E402
 
 PRELOAD, LINK_FD = runtime.arguments()
+
+
+# The classes of functions, generators and methods, named where a test can import them
+# (``isinstance(gen, types.GeneratorType)``).
+TYPES = {getattr(types, name): ("types", name)
+         for name in ("FunctionType", "GeneratorType", "MethodType", "BuiltinFunctionType",
+                      "CoroutineType", "AsyncGeneratorType", "SimpleNamespace")}
 
 
 class Objects:
@@ -73,12 +81,19 @@ class Learner:
 
     def reference(self, obj) -> dict:
         kind = type(obj)
-        named = wire.importable_name(kind)
-        mro = [self.objects.number(c) for c in kind.__mro__ if wire.importable_name(c) is None]
-        return {"t": "ref", "id": self.objects.number(obj),
-                "cls": list(named) if named else None,
-                "name": str(getattr(kind, "__qualname__", "object"))[:200],
-                "mro": mro, "is_class": isinstance(obj, type)}
+        named = wire.importable_name(kind) or TYPES.get(kind)
+        is_class = isinstance(obj, type)
+        # The learner's classes in the MRO: of the object's class, or of the class itself.
+        mro = [self.objects.number(c) for c in (obj if is_class else kind).__mro__
+               if wire.importable_name(c) is None]
+        ref = {"t": "ref", "id": self.objects.number(obj),
+               "cls": list(named) if named else None,
+               "name": str(getattr(obj if is_class else kind, "__qualname__", "object"))[:200],
+               "mro": mro, "is_class": is_class}
+        if is_class and issubclass(obj, BaseException):
+            # An exception class: the judge makes one of its own, under its built-in base.
+            ref["exception"] = wire.builtin_base(obj)
+        return ref
 
     def resolve(self, item):
         if item.get("t") == "callback":
@@ -109,7 +124,14 @@ class Learner:
             except wire.LinkBroken:
                 raise
             except BaseException as error:  # noqa: BLE001 - learner code raised: tell the judge
-                reply, out = {"ok": False, "error": wire.describe_error(error)}, []
+                described, out = wire.describe_error(error), []
+                if wire.importable_name(type(error)) is None:  # the learner's own class
+                    described["cls"] = self.reference(type(error))
+                    try:  # its data attributes (e.field), as values
+                        described["attrs"] = self.codec.encode(dict(vars(error)), out)
+                    except Exception:  # noqa: BLE001 - none then
+                        out = []
+                reply = {"ok": False, "error": described}
         reply["stderr"] = stderr.written
         try:
             wire.send(LINK_FD, reply, out)
@@ -153,18 +175,45 @@ class Learner:
             return {"t": "call", "value": value,
                     "after": [[i, encode(args[i], out)] for i in header.get("watch", [])]}
         if op == "method":
+            target = self.objects.get(header["ref"])
             args = [decode(a, blobs) for a in header["args"]]
-            return encode(getattr(self.objects.get(header["ref"]), header["name"])(*args), out)
+            if header["name"] == "__dir__":
+                return encode(dir(target), out)  # classes too (an unbound __dir__ would not)
+            return encode(getattr(target, header["name"])(*args), out)
         if op == "eval":
             return encode(eval(header["code"], self.namespace), out)  # noqa: S307 - learner's
         if op == "file":
             with open(header["path"], "rb") as file:
-                return encode(file.read(int(header["limit"])), out)
+                size = os.fstat(file.fileno()).st_size
+                return encode(file.read(min(size, int(header["limit"]))), out)
+        if op == "files":
+            return encode(files_written(), out)
+        if op == "seed":
+            module = wire.import_module(header["module"])
+            module.seed(*[decode(a, blobs) for a in header["args"]])
+            return None
         if op == "array":
             import numpy as np
 
             return encode(np.asarray(self.objects.get(header["ref"])), out)
         raise ValueError(f"unknown request {op!r}")
+
+
+def files_written(limit: int = 500) -> list:
+    """``[path, size, mtime_ns]`` of the regular files under the working directory (not the
+    hidden ones, such as IPython's), for the judge to copy what it lacks."""
+    found = []
+    for folder, folders, names in os.walk("."):
+        folders[:] = [f for f in folders if not f.startswith(".")]
+        for name in names:
+            path = os.path.join(folder, name)[2:]
+            if name.startswith(".") or not os.path.isfile(path) or os.path.islink(path):
+                continue
+            status = os.stat(path)
+            found.append([path, status.st_size, status.st_mtime_ns])
+            if len(found) >= limit:
+                return found
+    return found
 
 
 def main() -> None:

@@ -453,13 +453,17 @@ class Codec:
         raise LinkBroken(f"a value of an unknown kind ({str(tag)[:40]})")
 
 
+def builtin_base(kind: type) -> str:
+    """The name of the nearest built-in exception class ``kind`` derives from."""
+    return next((c.__name__ for c in kind.__mro__
+                 if c.__module__ == "builtins" and issubclass(c, BaseException)), "Exception")
+
+
 def describe_error(error: BaseException) -> dict:
     """An exception as data: its type's name, the nearest built-in exception class it derives
     from (the judge raises one of those), its importable name and its message."""
     kind = type(error)
-    builtin = next((c.__name__ for c in kind.__mro__
-                    if c.__module__ == "builtins" and issubclass(c, BaseException)),
-                   "Exception")
+    builtin = builtin_base(kind)
     try:
         message = str(error)
     except BaseException:  # noqa: BLE001 - a learner's __str__ may raise
