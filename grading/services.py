@@ -34,7 +34,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
-from grading.autograder.engine import WITHHELD, GradeResult, notebook_grade
+from grading.autograder.engine import JUDGE_PREFIX, WITHHELD, GradeResult, notebook_grade
 from grading.autograder.notebooks import (
     NotebookInvalid,
     grade_id,
@@ -202,7 +202,10 @@ SPLIT_ERRORS = ("of an object that stays in the learner's process is refused",
 def _test_failures(result: GradeResult, failing: list[str]) -> list[str]:
     """One line per failing test of the source: its cell and the error it raised, and what
     to change when the test cannot run apart from the learner's code."""
-    lines = []
+    lines = [gettext("Locked cell %(cell)s failed in the judge: %(error)s")
+             % {"cell": step.grade_id, "error": step.error.removeprefix(JUDGE_PREFIX)[:500]}
+             for step in result.steps
+             if step.kind == "locked" and (step.error or "").startswith(JUDGE_PREFIX)]
     for step in result.steps:
         if step.kind != "test" or step.grade_id not in failing:
             continue

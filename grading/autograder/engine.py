@@ -275,6 +275,10 @@ def _run_plan(plan: Plan, *, pair: SandboxPairBase, timeout: float, cell_timeout
                               max(min(cell_timeout, deadline - time.monotonic()), 0.1))
                 if judged is None:
                     reply = None
+                elif reveal and judged["status"] == "error" and reply["status"] == "ok":
+                    # The instructor's check: the judge's own copy failed (e.g. a refused
+                    # comparison of a learner object), which the tests will miss.
+                    reply = dict(reply, status="error", error=f"{JUDGE_PREFIX}{judged['error']}")
         if reply is None:
             out_of_time = time.monotonic() >= deadline - 0.05 or pair.alive()
             if out_of_time:
@@ -317,6 +321,7 @@ def _run_plan(plan: Plan, *, pair: SandboxPairBase, timeout: float, cell_timeout
 
 
 REPLY_STATUSES = ("ok", "error")
+JUDGE_PREFIX = "(in the judge) "
 
 
 def _ask(sandbox, command: dict, timeout: float) -> dict | None:

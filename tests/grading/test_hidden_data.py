@@ -149,3 +149,25 @@ def test_output_after_hidden_tests_is_withheld_in_each_language(held_out, enroll
     assert "after the tests" not in grade.feedback["en"]
     assert "hidden tests had called your code" in grade.feedback["en"]
     assert "숨은 테스트가 여러분의 코드를 호출한 뒤에" in grade.feedback["ko"]
+
+
+def test_a_locked_cell_that_fails_only_in_the_judge_is_named(course):
+    # len() of a learner object works in one kernel but is refused in the judge, so the
+    # locked cell's copy there binds nothing and the test after it fails.
+    source = new_notebook(cells=[
+        new_code_cell("class Bag:\n    def __len__(self):\n        return 3\n"
+                      "def collect():\n    ### BEGIN SOLUTION\n    return Bag()\n"
+                      "    ### END SOLUTION", metadata=meta(solution=True, grade_id="answer")),
+        new_code_cell("size = len(collect())", metadata=meta(locked=True, grade_id="setup")),
+        new_code_cell("assert size == 3", metadata=meta(grade=True, grade_id="t", points=1)),
+    ])
+    module = module_create(parent=course, title="가방", slug="bag", assignment_key="bag")
+    assignment = Assignment.objects.create(key="bag", title="Bag", module=module,
+                                           time_limit_seconds=30)
+    assignment_source_set(assignment=assignment, data=nbformat.writes(source).encode())
+
+    problems = assignment_release(assignment_id=assignment.pk).release_report["problems"]
+
+    assert any(p.startswith("Locked cell setup failed in the judge: TypeError: len()")
+               for p in problems), problems
+    assert any(p.startswith("Cell t: NameError") for p in problems), problems
