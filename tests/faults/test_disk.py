@@ -10,6 +10,7 @@ goes through a real Celery worker and the learner's feedback page.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 from django.urls import reverse
 
 from grading.autograder.engine import DISK_FULL, FILE_TOO_LARGE
-from grading.autograder.sandbox.local import Limits, SandboxPair, SandboxUnavailable
+from grading.autograder.sandbox.local import Limits, SandboxPair, SandboxUnavailable, sweep_stale
 from grading.models import Grade
 from grading.services import submission_create
 from tests.grading.conftest import notebook_with
@@ -151,3 +152,18 @@ def test_nothing_of_a_sandbox_is_left_in_the_workers_temp_dir(tmp_path, monkeypa
     _graded_in(Limits(disk_bytes=20 * MB), MANY_FILES.format(folder="."))
 
     assert list(Path(tmp_path).iterdir()) == []
+
+
+def test_a_dead_workers_sandbox_directories_are_swept_when_a_pool_starts(tmp_path,
+                                                                          monkeypatch):
+    # A worker killed with SIGKILL cleans nothing up: its sandboxes' directories stay.
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    dead = tmp_path / "grade-999999999-learner-abc"
+    live = tmp_path / f"grade-{os.getpid()}-judge-def"
+    for folder in (dead, live):
+        (folder / "work").mkdir(parents=True)
+
+    sweep_stale()
+
+    assert not dead.exists()
+    assert live.exists()  # this process's own, maybe in use

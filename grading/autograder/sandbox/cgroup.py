@@ -76,18 +76,43 @@ class SandboxCgroup:
             (path / "cgroup.procs").write_text(pid)
 
     def remove(self) -> None:
-        """Kill whatever is left in the groups and remove them."""
+        """Kill whatever is left in the groups and remove them (a dying task keeps its group
+        busy for a moment: retried for up to two seconds; ``sweep`` takes what is left)."""
         for path in self.paths:
-            for _attempt in range(50):
+            deadline = time.monotonic() + 2
+            while True:
                 try:
                     pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
                 except OSError:
-                    break
-                if not pids:
-                    break
+                    break  # already gone
                 for pid in pids:
                     with contextlib.suppress(OSError):
                         os.kill(pid, signal.SIGKILL)
-                time.sleep(0.01)
-            with contextlib.suppress(OSError):
+                try:
+                    path.rmdir()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(0.01)
+
+
+def sweep(min_age: float = 60.0) -> int:
+    """Remove the empty groups left by sandboxes of workers that died (a killed worker never
+    removes its own); a group younger than ``min_age`` seconds may be about to be entered."""
+    removed = 0
+    layout = _layout() or []
+    for hierarchy, _files in layout:
+        parent = hierarchy / PARENT
+        if not parent.is_dir():
+            continue
+        for path in parent.iterdir():
+            try:
+                if (not path.is_dir() or (path / "cgroup.procs").read_text().strip()
+                        or time.time() - path.stat().st_mtime < min_age):
+                    continue
                 path.rmdir()
+                removed += 1
+            except OSError:
+                continue
+    return removed

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grading.autograder.sandbox.cgroup import SandboxCgroup
+from grading.autograder.sandbox.cgroup import sweep as cgroup_sweep
 from grading.autograder.seccomp import SeccompUnavailable, base_program
 
 INSIDE = Path(__file__).resolve().parent.parent / "inside"  # judge.py, learner.py, wire.py
@@ -40,6 +41,7 @@ WORKDIR = "/home/grader"
 INBOX = "/run/aimd-inbox"  # the learner's copy of this path is in inside/learner.py
 MAX_LINE = 8 * 1024 * 1024  # a control line longer than this is a broken sandbox
 SHM_BYTES = 16 * 1024 * 1024  # /dev/shm, counted in the sandbox's memory like its disks
+WORKDIR_PREFIX = "grade-"
 
 
 class SandboxUnavailable(RuntimeError):
@@ -233,7 +235,8 @@ class LocalSandbox(PipeSandbox):
             raise SandboxUnavailable(str(exc)) from exc
         self.role = role
         self.limits = limits or Limits()
-        self._tmp = tempfile.TemporaryDirectory(prefix=f"grade-{role}-")
+        # The owner's pid in the name: ``sweep_stale`` knows a dead worker's leftovers.
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-{role}-")
         self.workdir = Path(self._tmp.name) / "work"
         self.workdir.mkdir()
         self.workdir.chmod(0o755)  # the sandbox's uid 65534 reads the data files from here
@@ -316,6 +319,28 @@ class SandboxPair(SandboxPairBase):
             raise
 
 
+def sweep_stale() -> None:
+    """Remove what sandboxes of dead workers left (a worker killed with SIGKILL, or its whole
+    machine, cleans up nothing): their host directories, named with the owner's pid, and
+    their empty cgroups. Called when a pool starts."""
+    for path in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*-*-*"):
+        owner = path.name[len(WORKDIR_PREFIX):].split("-", 1)[0]
+        if not owner.isdigit() or _alive(int(owner)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+    cgroup_sweep()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class SandboxPool:
     """Sandbox pairs started ahead of time (runners up, libraries imported), each used once.
 
@@ -337,6 +362,7 @@ class SandboxPool:
         self._ready: list[SandboxPair] = []
         self._lock = threading.Lock()
         self._closed = threading.Event()
+        sweep_stale()
         self._filler = threading.Thread(target=self._fill, name="sandbox-pool", daemon=True)
         self._filler.start()
 
