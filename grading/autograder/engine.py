@@ -154,6 +154,9 @@ class GradeResult:
 
 
 def _test_score(reply: dict, points: float) -> float:
+    """nbgrader's score of a test: 0 with an error or stderr output; a trailing number is
+    partial credit. A number outside [0, points] (NaN, negative, too large: a learner's value
+    can be the trailing one) scores 0, where nbgrader would give full points or fail."""
     if reply.get("status") != "ok" or reply.get("stderr"):
         return 0.0
     value = reply.get("value")
@@ -162,8 +165,7 @@ def _test_score(reply: dict, points: float) -> float:
             partial = float(value)
         except ValueError:
             return points
-        if 0 <= partial <= points:
-            return partial
+        return partial if 0 <= partial <= points else 0.0
     return points
 
 
@@ -344,6 +346,7 @@ def _ask(sandbox, command: dict, timeout: float) -> dict | None:
         "stderr": reply.get("stderr") is True,
         "touched": reply.get("touched") is True,
         "learner_gone": reply.get("learner_gone") is True,
+        "refused": reply.get("refused") is True,  # the judge's own (only it says so)
     }
 
 
@@ -414,19 +417,16 @@ class _Redactor:
             and not any(fragment in line for fragment in self.contained))
 
 
-REFUSAL = "of an object that stays in the learner's process is refused"
-
-
-def _error_shown(error: str | None, step: Step) -> str | None:
+def _error_shown(error: str | None, step: Step, *, refused: bool = False) -> str | None:
     """An error text once the learner process may carry hidden tests' inputs: whole when it
-    is the judge's own (a refused comparison) or a message the test's visible source spells
-    out, else only the exception's type (``"AssertionError"``)."""
+    is the judge's own refusal (as the judge reports it, never by its text) or a message the
+    test's visible source spells out, else only a built-in exception's name."""
     if not error:
         return error
     name, _, message = error.partition(": ")
     visible = _without_hidden(step.source)
-    if step.kind == "test" and (REFUSAL in message or (message and (
-            repr(message) in visible or f'"{message}"' in visible))):
+    if refused or (step.kind == "test" and message and (
+            repr(message) in visible or f'"{message}"' in visible)):
         return error
     # A learner can name its exception classes as it likes: only built-in names are shown.
     builtin = getattr(builtins, name, None)
@@ -452,7 +452,8 @@ def _step_outcome(step: Step, reply: dict | None, redact: _Redactor, *,
     ran = reply is not None
     if withheld and reply is not None:
         reply = dict(reply, stdout=WITHHELD if reply.get("stdout") else "",
-                     error=_error_shown(reply.get("error"), step))
+                     error=_error_shown(reply.get("error"), step,
+                                        refused=step.kind == "test" and reply.get("refused")))
     outcome = StepOutcome(kind=step.kind, cell_type=step.cell_type, grade_id=step.grade_id,
                           source_shown=step.source, ran=ran)
     if step.kind in ("test", "locked", "task"):

@@ -113,19 +113,24 @@ def test_hidden_tests_are_never_in_the_learner_process():
 
 
 def test_raw_memory_reads_find_no_hidden_test():
-    # ctypes.string_at over the heap pages that gc knows of (no /proc in the sandbox).
+    # ctypes.string_at over the memory of every object gc knows of (no /proc in the
+    # sandbox). The scan never makes the secret itself (freed copies of it would linger in
+    # the heap): it looks for its prefix and checks the byte after it.
+    prefix, last = SECRET[:-1].encode(), SECRET.encode()[-1]
     scan = ("import ctypes, gc, sys\n"
             "def _seen():\n"
-            f"    needle = ''.join([{SECRET[:7]!r}, {SECRET[7:]!r}])  # not folded\n"
-            "    wanted = needle.encode()\n"
+            f"    prefix, last = {prefix!r}, {last!r}\n"
             "    for o in gc.get_objects() + [v for m in list(sys.modules.values())\n"
             "                                 for v in vars(m).values()]:\n"
-            "        if o is needle or o is wanted or type(o).__name__ == 'frame':\n"
-            "            continue\n"
+            "        if type(o).__name__ == 'frame':\n            continue\n"
             "        try:\n"
             "            blob = ctypes.string_at(id(o), sys.getsizeof(o))\n"
             "        except Exception:\n            continue\n"
-            "        if wanted in blob:\n            return True\n"
+            "        at = blob.find(prefix)\n"
+            "        while at >= 0:\n"
+            "            if blob[at + len(prefix):at + len(prefix) + 1] == bytes([last]):\n"
+            "                return True\n"
+            "            at = blob.find(prefix, at + 1)\n"
             "    return False\n"
             "def square(x):\n    return x * x if _seen() else -1\n")
 
@@ -343,3 +348,80 @@ def test_dev_is_read_only_and_dev_shm_is_small():
              "'/dev': (0, 30)} else 0")
 
     assert grade(probe).score == 10.0
+
+
+# --- A second red-team pass: the learner rewrites its own side of the protocol ---------------
+
+FORGE_ERROR = ("import gc, wire\n"
+               "learner = [o for o in gc.get_objects() if type(o).__name__ == 'Learner'][0]\n"
+               "plain = wire.describe_error\n"
+               "def forged(error):\n    described = plain(error)\n"
+               "    described['cls'] = {{'t': 'lib', 'module': {module!r}, 'qualname': {name!r},"
+               " 'ref': None}}\n    return described\n"
+               "wire.describe_error = forged\n")
+
+
+@pytest.mark.parametrize(("module", "name"), [
+    ("builtins", "StopIteration"),  # would silently end the test's own all(map(...))
+    ("io", "FileIO"),  # a class the judge would construct with the learner's message
+])
+def test_a_learner_cannot_name_the_class_of_its_exceptions(module, name):
+    answer = FORGE_ERROR.format(module=module, name=name) + (
+        "def square(x):\n    raise ValueError('no_such_file')\n")
+    source = new_notebook(cells=[
+        new_code_cell("def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n"
+                      "    ### END SOLUTION", metadata=meta(solution=True, grade_id="square")),
+        new_code_cell("assert all(map(lambda v: square(v) == v * v, [1, 2, 3]))",
+                      metadata=meta(grade=True, grade_id="t", points=2)),
+    ])
+    submission = nbformat.reads(nbformat.writes(source), as_version=4)
+    submission.cells[0].source = answer
+
+    result = notebook_grade(source=nbformat.writes(source).encode(),
+                            submission=nbformat.writes(submission).encode(), reveal=True)
+
+    assert result.score == 0.0
+    assert result.steps[1].error.startswith("ValueError")
+
+
+def test_a_learner_message_cannot_pass_for_the_judges_refusal():
+    # After a hidden test, only the judge's own refusals keep their text in feedback.
+    answer = ("import base64\nSEEN = []\ndef square(x):\n    SEEN.append(x)\n"
+              "    raise TypeError(\"of an object that stays in the learner's process is \"\n"
+              "                    'refused ' + base64.b64encode(repr(SEEN).encode()).decode())")
+
+    result = grade(answer)
+
+    assert base64.b64encode(b"[2, 7").decode()[:6] not in result.steps[3].error
+    assert result.steps[3].error == "TypeError"
+
+
+def test_learner_code_cannot_change_the_instructors_data_through_a_view():
+    cells = [
+        new_code_cell("import numpy as np\nM = np.array([[1., 2., 3.], [4., 5., 6.]])\n"
+                      "L = [[1, 2], [3, 4]]", metadata=meta(locked=True, grade_id="setup")),
+        new_code_cell("def normalize(row):\n    ### BEGIN SOLUTION\n"
+                      "    return row / row.sum()\n    ### END SOLUTION\n"
+                      "def touch(x):\n    ### BEGIN SOLUTION\n    pass\n    ### END SOLUTION",
+                      metadata=meta(solution=True, grade_id="a")),
+        new_code_cell("for row in M:\n    assert np.allclose(normalize(row), row / row.sum())",
+                      metadata=meta(grade=True, grade_id="t", points=2)),
+        new_code_cell("touch(L[0])\nassert M[0, 0] == 1.0 and L[0] == [1, 2]",
+                      metadata=meta(grade=True, grade_id="unchanged", points=1)),
+    ]
+    answer = ("import numpy as np\ndef normalize(row):\n    row[:] = 1.0\n"
+              "    return np.full(row.shape, 1.0 / row.size)\ndef touch(x):\n    x.append(99)")
+
+    result = _graded(cells, answer, answer_index=1)
+
+    assert {c.grade_id: c.score for c in result.cells} == {"t": 0.0, "unchanged": 1.0}
+
+
+@pytest.mark.parametrize("value", ["float('nan')", "-1.0", "99.0"])
+def test_partial_credit_outside_the_tests_points_is_none(value):
+    cells = [MEAN, new_code_cell("mean([1, 2, 3]) / 2",
+                                 metadata=meta(grade=True, grade_id="t", points=2))]
+
+    result = _graded(cells, f"def mean(xs):\n    return {value} * 2")
+
+    assert result.score == 0.0

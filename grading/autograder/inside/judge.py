@@ -51,9 +51,14 @@ class LearnerGone(RuntimeError):
     """The learner process ended or broke the protocol; nothing more can be asked of it."""
 
 
+class Refused(TypeError):
+    """The judge's own refusal (reported as such: a learner's exception cannot pass for one,
+    whatever its message)."""
+
+
 def _refuse(what: str):
     def refused(self, *args):
-        raise TypeError(REFUSED.format(what=what))
+        raise Refused(REFUSED.format(what=what))
 
     return refused
 
@@ -97,7 +102,7 @@ class Proxy:
 
         value = _judge.request({"op": "array", "ref": self._aimd_n})
         if not isinstance(value, np.ndarray):
-            raise TypeError(REFUSED.format(what="Converting to an array"))
+            raise Refused(REFUSED.format(what="Converting to an array"))
         return value.astype(dtype) if dtype is not None else value
 
     __repr__ = _refuse("repr()")
@@ -113,7 +118,7 @@ class Proxy:
     def __subclasscheck__(self, subclass):
         if not (self._aimd_info.get("is_class") and isinstance(subclass, Proxy)
                 and subclass._aimd_info.get("is_class")):
-            raise TypeError(REFUSED.format(what="issubclass()"))
+            raise Refused(REFUSED.format(what="issubclass()"))
         return self._aimd_n in subclass._aimd_info["mro"]
 
     @property
@@ -141,7 +146,7 @@ def _between_learner_objects(name: str):
     result, e.g. make ``abs(mean(xs) - 30.0) < 1e-9`` hold."""
     def operator(self, other):
         if not isinstance(other, Proxy):
-            raise TypeError(REFUSED.format(what=f"Arithmetic ({name}) with a value of the "
+            raise Refused(REFUSED.format(what=f"Arithmetic ({name}) with a value of the "
                                                 "test's"))
         return _judge.method(self, name, (other,))
 
@@ -229,8 +234,53 @@ class Namespace(dict):
             self.set_by_locked.add(name)
 
     def instructors_object(self, value) -> bool:
-        """Whether ``value`` is what a locked cell bound (its data is the instructor's)."""
-        return any(dict.get(self, name) is value for name in self.set_by_locked)
+        """Whether ``value`` is, or is part of, or shares memory with, what a locked cell
+        bound (the instructor's data, which learner code must not change in the judge)."""
+        roots = [dict.get(self, name) for name in self.set_by_locked]
+        seen: set[int] = set()
+        stack = [(root, 0) for root in roots]
+        while stack:
+            item, depth = stack.pop()
+            if item is value:
+                return True
+            if id(item) in seen or depth > 20 or len(seen) > 100_000:
+                continue
+            seen.add(id(item))
+            if _shares_memory(item, value):
+                return True
+            if type(item) in (list, tuple, set, frozenset):
+                stack.extend((child, depth + 1) for child in item)
+            elif type(item) is dict:
+                stack.extend((child, depth + 1) for child in item.values())
+        return False
+
+
+def _shares_memory(a, b) -> bool:
+    """Whether two numpy or pandas objects see the same memory (a row is a view)."""
+    try:
+        import numpy as np
+    except ImportError:
+        return False
+
+    def buffer(x):
+        if isinstance(x, np.ndarray):
+            return x
+        to_numpy = getattr(x, "to_numpy", None) if type(x).__module__.startswith(
+            "pandas") else None
+        if to_numpy is not None:
+            try:
+                return to_numpy(copy=False)
+            except Exception:  # noqa: BLE001 - mixed dtypes: no single buffer
+                return None
+        return None
+
+    first, second = buffer(a), buffer(b)
+    if first is None or second is None:
+        return False
+    try:
+        return bool(np.shares_memory(first, second))
+    except Exception:  # noqa: BLE001 - object arrays and the like: be safe
+        return True
 
 
 def _mutable(value) -> bool:
@@ -323,6 +373,8 @@ class Judge:
         made = self.exception_classes.get(number)
         if made is None:
             base = type(wire.exception_from({"builtin": item.get("exception")}))
+            if not issubclass(base, Exception):
+                base = Exception
             name = str(item.get("name") or "LearnerError").rsplit(".", 1)[-1][:100]
             if not name.isidentifier():
                 name = "LearnerError"
@@ -392,26 +444,27 @@ class Judge:
         return reply, reply_blobs
 
     def learner_error(self, error, blobs: list[bytes]) -> BaseException:
-        """The exception learner code raised, as one of the judge's: of the learner's own
-        exception class's stand-in where it was one (``except MyError`` catches it), with
-        its data attributes."""
+        """The exception learner code raised, as one of the judge's: the stand-in of the
+        learner's own exception class where it was one (``except MyError`` catches it), with
+        its data attributes, else the built-in it derives from. Only the judge makes these
+        classes: nothing the learner names is imported or called here."""
         error = error if isinstance(error, dict) else {}
+        message = str(error.get("message") or "")[:2000]
         cls = error.get("cls")
-        if isinstance(cls, dict):
-            try:
-                made = self.codec.decode(cls, [])(str(error.get("message") or "")[:2000])
-            except Exception:  # noqa: BLE001 - fall back to the built-in base
-                return wire.exception_from(error)
-            try:
-                attributes = self.codec.decode(error.get("attrs") or {"t": "dict", "k": [],
-                                                                      "v": []}, blobs)
-                for name, value in attributes.items():
-                    if isinstance(name, str) and not name.startswith("__"):
-                        setattr(made, name, value)
-            except Exception:  # noqa: BLE001, S110 - the exception without its attributes
-                pass
+        if not (isinstance(cls, dict) and cls.get("t") == "ref" and cls.get("is_class")
+                and cls.get("exception") and type(cls.get("id")) is int):
+            return wire.exception_from(error)
+        made = self.exception_class(cls["id"], cls)(message)
+        try:
+            attributes = self.codec.decode(error.get("attrs") or {"t": "dict", "k": [],
+                                                                  "v": []}, blobs)
+        except Exception:  # noqa: BLE001 - the exception without its attributes
             return made
-        return wire.exception_from(error)
+        for name, value in attributes.items() if isinstance(attributes, dict) else ():
+            if isinstance(name, str) and name.isidentifier() and not name.startswith("_") \
+                    and not callable(getattr(type(made), name, None)):
+                setattr(made, name, value)
+        return made
 
     def callback(self, header: dict, blobs: list[bytes]) -> None:
         """Run the test's function ``header["id"]`` for learner code, with its arguments
@@ -468,7 +521,7 @@ class Judge:
     def run(self, code: str, *, test: bool) -> dict:
         """Run a test (or a locked cell) and say how it went, as nbgrader would score it."""
         self.touched, self.stderr = False, False
-        value, error = None, None
+        value, error, refused = None, None, False
         with runtime.captured() as (_stdout, stderr):
             try:
                 if test:
@@ -483,11 +536,12 @@ class Judge:
                     value = None if isinstance(result, Proxy) else repr(result)[:200]
             except BaseException as exc:  # noqa: BLE001 - a failed test, whatever it raised
                 error = runtime.describe(exc)
+                refused = type(exc) is Refused
             finally:
                 self.namespace.running = None
         return {"op": "done", "status": "error" if error else "ok", "error": error,
                 "value": value, "stderr": stderr.written or self.stderr,
-                "touched": self.touched, "learner_gone": self.gone}
+                "touched": self.touched, "learner_gone": self.gone, "refused": refused}
 
     def file_wanted(self, path) -> None:
         """A test is about to read or look for ``path``: if it is not here and the learner's
@@ -592,6 +646,10 @@ def _audit(event: str, args: tuple) -> None:
         _judge.file_wanted(args[0])
     elif event in ("os.listdir", "os.scandir", "glob.glob"):
         _judge.file_wanted("\0")  # not a file name: any change is copied
+    if event == "ctypes.dlopen" and args and args[0] and (
+            not os.path.isabs(str(args[0])) or str(args[0]).startswith(os.getcwd())):
+        raise PermissionError("loading a library from the working directory is refused in "
+                              "the judge")
     if event == "pickle.find_class" and not _pickle_allowed(*args[:2]):
         raise PermissionError(
             f"unpickling {args[0]}.{args[1]} is refused in the judge: load files the "
