@@ -53,7 +53,10 @@ class LearnerGone(RuntimeError):
 
 class Refused(TypeError):
     """The judge's own refusal (reported as such: a learner's exception cannot pass for one,
-    whatever its message)."""
+    whatever its message). Shown as the TypeError it is."""
+
+
+Refused.__name__ = Refused.__qualname__ = "TypeError"
 
 
 def _refuse(what: str):
