@@ -47,7 +47,7 @@ migrations-check: install
 
 # Extract and compile translations (needs gettext's msgfmt).
 messages: install
-	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l ko -l en --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'test-artifacts/*' --ignore 'bench/*'
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l ko -l en --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'test-artifacts/*' --ignore 'bench/*' --ignore 'tools/*'
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore '.venv/*'
 
 clean-demo:

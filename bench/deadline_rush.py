@@ -211,7 +211,7 @@ def _site_seed(*, learners: int, rng: random.Random) -> Site:
 
     from courses.models import CoursePage, Enrolment, ModulePage, ProgrammePage, ProgrammeRun
     from grading.models import Assignment
-    from grading.services import assignment_release, assignment_source_set
+    from grading.services.assignments import assignment_release, assignment_source_set
     from lms.accounts.models import (
         LearnerProfile,
         ParticipantStatus,

@@ -74,7 +74,7 @@ def _site(source: bytes, learners: int):
         ProgrammeRun,
     )
     from grading.models import Assignment
-    from grading.services import assignment_release, assignment_source_set
+    from grading.services.assignments import assignment_release, assignment_source_set
     from lms.accounts.models import User
 
     locale, _ = Locale.objects.get_or_create(language_code="ko")
@@ -149,7 +149,7 @@ def _wait_graded(ids: list[int], timeout: float = 300) -> None:
 def _submit(assignment, learner, source: bytes, tag: str):
     import nbformat
 
-    from grading.services import submission_create
+    from grading.services.submissions import submission_create
 
     notebook = nbformat.reads(source.decode(), as_version=4)
     notebook.metadata["bench"] = tag  # different bytes: each is a submission of its own

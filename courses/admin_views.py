@@ -26,7 +26,7 @@ from wagtail.admin.utils import get_valid_next_url_from_request
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from courses.models import Enrolment, EnrolmentStatus, ProgrammeRun
-from courses.services import enrolment_approve, enrolment_drop, enrolments_bulk_create
+from courses.services.enrolments import enrolment_approve, enrolment_drop, enrolments_bulk_create
 
 # A CSV of 2,000 email addresses (the service's row limit) is well under this.
 MAX_BULK_UPLOAD_BYTES = 1024 * 1024

@@ -7,6 +7,6 @@ class CoursesConfig(AppConfig):
     verbose_name = _("Courses")
 
     def ready(self):
-        from courses import receivers
+        from courses import receivers  # deferred: ready(), once the models are loaded
 
         receivers.connect()

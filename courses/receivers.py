@@ -10,16 +10,15 @@ copying and deleting a page, are handled by hooks in ``courses.wagtail_hooks``.)
 from wagtail.signals import copy_for_translation_done, page_published
 
 from courses.models import CataloguePage, CoursePage
+from courses.permissions import (
+    catalogue_permissions_sync,
+    course_permissions_sync,
+    workflow_ensure,
+)
 
 
 def page_permissions_refresh(page) -> None:
     """Re-sync the permissions that depend on this page, if any."""
-    from courses.permissions import (
-        catalogue_permissions_sync,
-        course_permissions_sync,
-        workflow_ensure,
-    )
-
     page = getattr(page, "specific", page)
     if isinstance(page, CoursePage):
         course_permissions_sync(course=page)

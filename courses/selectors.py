@@ -14,6 +14,7 @@ from datetime import datetime
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from wagtail.models import Locale, Page
 
 from courses.models import (
@@ -104,6 +105,19 @@ def _under_any(paths: list[str]) -> Q:
     return condition
 
 
+def course_modules(*, course: Page, live: bool = True) -> QuerySet[ModulePage]:
+    """The modules of a course, in order (only the live ones unless ``live`` is False)."""
+    modules = ModulePage.objects.child_of(course).order_by("path")
+    return modules.live() if live else modules
+
+
+def programme_modules(*, programme: Page) -> list[ModulePage]:
+    """The live modules of a programme's live courses, in order."""
+    return list(ModulePage.objects.live().filter(
+        path__startswith=programme.path, depth=programme.depth + 2).order_by("path")
+        .filter(_under_any([c.path for c in CoursePage.objects.child_of(programme).live()])))
+
+
 def outlines_for(*, programmes: list[Page], user, staff: bool) -> dict[int, list[CourseOutline]]:
     """Course outlines with the user's progress and locks, for each programme page id."""
     if not programmes:
@@ -187,6 +201,50 @@ def runs_for(*, programme_keys, now: datetime | None = None) -> list[RunState]:
             .select_related("programme")
             .order_by("-year", "-number"))
     return [RunState(run=run, taken=run.taken, now=now) for run in runs]
+
+
+# --- Who may enrol -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    message: str
+
+
+REFUSALS = {
+    "not_open": _("Enrolment for this run has not opened yet."),
+    "closed": _("Enrolment for this run has closed."),
+    "full": _("This run is full."),
+    "already_in_run": _("You are already in this run."),
+    "already_in_programme": _("You are already in another run of this programme."),
+}
+
+
+def _refuse(code: str) -> Refusal:
+    return Refusal(code, REFUSALS[code])
+
+
+def enrolment_refusal(*, state, enrolments, run: ProgrammeRun) -> Refusal | None:
+    """Why a learner with these enrolments could not enrol in this run now (None: they can).
+
+    ``state`` is a ``selectors.RunState`` (run, seats taken, now); ``enrolments`` are the
+    learner's enrolments in runs of the same programme. The most specific reason wins: being
+    in this very run, then the run's window (a past run reads "closed", not "you are in
+    another run"), then being in another run, then the seats.
+    """
+    active = [e for e in enrolments if e.status in ACTIVE_STATUSES]
+    if any(e.run_id == run.pk for e in active):
+        return _refuse("already_in_run")
+    if state.now < run.enrolment_opens_at:
+        return _refuse("not_open")
+    if state.now >= run.enrolment_closes_at:
+        return _refuse("closed")
+    if active:
+        return _refuse("already_in_programme")
+    if state.is_full:
+        return _refuse("full")
+    return None
 
 
 # --- Pages ---------------------------------------------------------------------------------
@@ -327,8 +385,6 @@ def _continue_from(courses: list[CourseOutline]) -> ModuleItem | None:
 
 
 def programme_overview(*, programme: ProgrammePage, user) -> ProgrammeOverview:
-    from courses.services import enrolment_refusal
-
     staff = user_is_course_staff(user=user)
     courses = outlines_for(programmes=[programme], user=user, staff=staff).get(programme.pk, [])
     enrolments = learner_enrolments(user=user, programme_keys=[programme.translation_key])
@@ -402,9 +458,9 @@ def module_view(*, module: ModulePage, user) -> ModuleView:
     course = CoursePage.objects.get(path=module.path[: len(module.path) - Page.steplen])
     programme = Page.objects.get(path=course.path[: len(course.path) - Page.steplen])
     staff = user_is_course_staff(user=user)
-    modules = list(ModulePage.objects.live().child_of(course).order_by("path")
-                   .only("id", "path", "depth", "title", "slug", "url_path", "translation_key",
-                         "locale_id", "live", "content_type_id"))
+    modules = list(course_modules(course=course).only(
+        "id", "path", "depth", "title", "slug", "url_path", "translation_key", "locale_id",
+        "live", "content_type_id"))
     progress = _progress_by_key(user=user, keys=[m.translation_key for m in modules])
     outline = CourseOutline(page=course, modules=[
         ModuleItem(page=m,
@@ -487,20 +543,6 @@ def enrolments_visible_to(*, user) -> QuerySet[Enrolment]:
         path__in=[path[: len(path) - Page.steplen] for path in course_paths],
     ).values_list("translation_key", flat=True)
     return Enrolment.objects.filter(run__programme__translation_key__in=list(programme_keys))
-
-
-def enrolments_for_run(*, run: ProgrammeRun) -> QuerySet[Enrolment]:
-    return run.enrolments.select_related("learner").order_by("status", "applied_at")
-
-
-__all__ = [
-    "EnrolmentStatus",
-    "catalogue_listing",
-    "course_overview",
-    "learner_dashboard",
-    "module_view",
-    "programme_overview",
-]
 
 
 def user_may_use_notebooks(*, user) -> bool:

@@ -21,13 +21,8 @@ from django.views.decorators.http import require_POST
 
 from courses.models import Enrolment, EnrolmentStatus, ModulePage, ProgrammeRun
 from courses.selectors import learner_dashboard, module_view
-from courses.services import (
-    EnrolmentRefused,
-    ProgressRefused,
-    enrolment_create,
-    enrolment_drop,
-    module_complete,
-)
+from courses.services.enrolments import EnrolmentRefused, enrolment_create, enrolment_drop
+from courses.services.progress import ProgressRefused, module_complete
 
 
 class DropForm(forms.Form):

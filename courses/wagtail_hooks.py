@@ -31,6 +31,7 @@ from courses.models import (
     CoursePage,
     Enrolment,
     EnrolmentStatus,
+    ModulePage,
     ProgrammePage,
     ProgrammeRun,
 )
@@ -38,6 +39,7 @@ from courses.models.runs import ACTIVE_STATUSES
 from courses.permissions import course_permissions_prune
 from courses.receivers import page_permissions_refresh
 from courses.selectors import enrolments_visible_to
+from courses.services.progress import module_visit
 
 # --- Page permissions follow the page tree -------------------------------------------------------
 
@@ -313,3 +315,18 @@ class EnrolmentAdminGroup(SnippetViewSetGroup):
 
 
 register_snippet(EnrolmentAdminGroup)
+
+
+# --- A learner's visit to a module ("continue where you left off") ---------------------------
+
+
+@hooks.register("on_serve_page", order=100)  # inside Wagtail's view restrictions (order 0)
+def record_module_visit(serve):
+    """Remember that a signed-in user opened a module page, once the page is served to them
+    (previews do not pass through here)."""
+    def inner(page, request, serve_args, serve_kwargs):
+        if isinstance(page, ModulePage) and request.user.is_authenticated:
+            module_visit(learner=request.user, module=page)
+        return serve(page, request, serve_args, serve_kwargs)
+
+    return inner

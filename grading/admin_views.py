@@ -34,32 +34,28 @@ from wagtail.admin import messages
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets import AdminDateTimeInput
-from wagtail.snippets.views import snippets as snippet_views
 
 from courses.models import CoursePage, Enrolment, ModulePage, ProgrammeRun
 from courses.models.runs import ACTIVE_STATUSES
 from grading.autograder.notebooks import NotebookInvalid
-from grading.models import Assignment, Certificate, Extension, Submission
-from grading.selectors import (
+from grading.models import Assignment, Extension, Submission
+from grading.selectors.access import (
     assignment_course,
     can_grade,
     can_grade_course,
-    counted_grade,
-    course_assignments,
     courses_gradable_by,
-    gradebook,
 )
-from grading.services import (
-    GradeChangeRefused,
+from grading.selectors.gradebook import course_assignments, gradebook
+from grading.selectors.grades import counted_grade
+from grading.services.assignments import (
     assignment_release_request,
     assignment_source_set,
     data_file_add,
-    extension_grant,
-    grade_manual_set,
-    grade_override,
-    regrade_request,
     source_check,
 )
+from grading.services.extensions import extension_grant
+from grading.services.grades import GradeChangeRefused, grade_manual_set, grade_override
+from grading.services.submissions import regrade_request
 
 # --- The assignment form -------------------------------------------------------------------
 
@@ -504,66 +500,3 @@ class SubmissionView(GraderView):
         except (GradeChangeRefused, ArithmeticError, ValueError) as exc:
             messages.error(request, str(exc) or _("Enter a number."))
         return redirect(request.get_full_path())
-
-
-
-# --- Certificates ----------------------------------------------------------------------------
-
-
-class CertificateIndexView(snippet_views.IndexView):
-    def get_list_more_buttons(self, instance):
-        from wagtail.admin.widgets.button import MenuItem as ButtonMenuItem
-
-        buttons = super().get_list_more_buttons(instance)
-        if instance.is_valid and self.request.user.has_perm("grading.revoke_certificate"):
-            buttons.append(ButtonMenuItem(
-                _("Revoke"), icon_name="cross", priority=20,
-                url=reverse("wagtailsnippets_grading_certificate:revoke", args=[instance.pk])))
-        return buttons
-
-
-class RevokeForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason for revoking"), max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 3}),
-                             help_text=gettext_lazy("Kept with the certificate; the "
-                                                    "verification page shows it is revoked."))
-
-
-class CertificateRevokeView(WagtailAdminTemplateMixin, TemplateView):
-    template_name = "grading/admin/certificate_revoke.html"
-    page_title = gettext_lazy("Revoke certificate")
-    header_icon = "cross"
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.has_perm("grading.revoke_certificate"):
-            return permission_denied(request, PermissionDenied())
-        self.certificate = get_object_or_404(Certificate, pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_page_subtitle(self):
-        return str(self.certificate)
-
-    def get_breadcrumbs_items(self):
-        return [{"url": reverse("wagtailsnippets_grading_certificate:list"),
-                 "label": _("Certificates")}, {"url": "", "label": self.get_page_title()}]
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(certificate=self.certificate, form=kwargs.get("form") or RevokeForm())
-        return context
-
-    def post(self, request, *args, **kwargs):
-        from grading.certification import RevocationRefused, certificate_revoke
-
-        form = RevokeForm(request.POST)
-        if form.is_valid():
-            try:
-                certificate_revoke(certificate=self.certificate,
-                                   reason=form.cleaned_data["reason"], actor=request.user)
-            except RevocationRefused as exc:
-                form.add_error("reason", str(exc))
-            else:
-                messages.success(request, _("Certificate %(serial)s is revoked.")
-                                 % {"serial": self.certificate.serial})
-                return redirect(reverse("wagtailsnippets_grading_certificate:list"))
-        return self.render_to_response(self.get_context_data(form=form))

@@ -1,5 +1,9 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from grading import workers  # noqa: F401 - the worker's sandbox pool follows Celery's signals
+from grading.autograder.notebooks import set_translator
 
 
 class GradingConfig(AppConfig):
@@ -7,9 +11,4 @@ class GradingConfig(AppConfig):
     verbose_name = _("Grading")
 
     def ready(self) -> None:
-        from django.utils.translation import gettext
-
-        from grading import receivers, workers  # noqa: F401 - connect signal receivers
-        from grading.autograder.notebooks import set_translator
-
         set_translator(gettext)  # the engine's messages, in the language of each request

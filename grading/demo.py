@@ -26,7 +26,7 @@ from django.db import transaction
 from courses.demo import DEMO_DIR
 from courses.models import ModulePage
 from grading.models import Assignment, AssignmentDataFile
-from grading.services import assignment_release, assignment_source_set, data_file_add
+from grading.services.assignments import assignment_release, assignment_source_set, data_file_add
 from grading.storage import sha256
 
 logger = logging.getLogger(__name__)

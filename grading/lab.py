@@ -8,8 +8,8 @@ same with local, Docker and Kubernetes spawners:
   **only when not there yet**: a learner's work is never overwritten. "Get a fresh copy"
   saves the released notebook beside the old one under a new name.
 - **Submit**: pull the notebook's bytes from the learner's server (exactly as saved) and hand
-  them to ``grading.services.submission_create``: the same checks, storage and queue as an
-  upload.
+  them to ``grading.services.submissions.submission_create``: the same checks, storage and
+  queue as an upload.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from django.utils.translation import gettext
 from grading.autograder.notebooks import NotebookInvalid
 from grading.hub import HubClient, HubNotFound, HubUnavailable, ServerState
 from grading.models import Assignment
-from grading.services import SubmitOutcome, submission_create
-from lms.accounts.oidc import hub_username
+from grading.services.submissions import SubmitOutcome, submission_create
+from lms.core.oidc import hub_username
 
 logger = logging.getLogger(__name__)
 

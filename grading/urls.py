@@ -16,6 +16,4 @@ urlpatterns = [
     path("assignments/<slug:key>/lab/submit/", views.lab_submit_view, name="lab_submit"),
     path("submissions/<int:submission_id>/feedback/", views.feedback, name="feedback"),
     path("submissions/<int:submission_id>/notebook/", views.download, name="download"),
-    path("certificates/<str:serial>/pdf/", views.certificate_pdf, name="certificate_pdf"),
-    path("certificates/<str:serial>/name/", views.certificate_name, name="certificate_name"),
 ]

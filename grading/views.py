@@ -25,7 +25,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -33,8 +33,6 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from grading.autograder.notebooks import NotebookInvalid
-from grading.certificate_pdf import CertificateFontUnavailable, certificate_pdf_render
-from grading.certification import NotTheHolder, certificate_name_visibility_set
 from grading.hub import HubError, HubNotFound, HubUnavailable
 from grading.lab import (
     LabNotConfigured,
@@ -46,9 +44,10 @@ from grading.lab import (
     lab_submit,
     lab_url,
 )
-from grading.models import Assignment, Certificate, Submission
-from grading.selectors import can_grade, learner_assignment, submission_visible_to
-from grading.services import SubmissionRefused, learner_run, submission_create
+from grading.models import Assignment, Submission
+from grading.selectors.access import can_grade, submission_visible_to
+from grading.selectors.grades import learner_assignment
+from grading.services.submissions import SubmissionRefused, learner_run, submission_create
 from grading.uploads import SizeLimitedUpload
 from lms.core.ratelimit import rate_limit_hit
 
@@ -369,77 +368,3 @@ def lab_submit_view(request: HttpRequest, key: str) -> HttpResponse:
                 "Your lab is not running. Open it, save your notebook, then submit."))
         return _lab_failure(request, assignment, exc, action="submit")
     return _receipt(request, assignment, outcome)
-
-
-# --- Certificates ---------------------------------------------------------------------------
-
-
-@require_GET
-def verify(request: HttpRequest, code: str) -> HttpResponse:
-    """Public: is this certificate genuine and valid? (No login; the holder's name is
-    masked unless they chose to show it.)"""
-    from grading.models import Certificate
-
-    certificate = Certificate.objects.filter(code=code).first()
-    # An unknown code is answered with a page that says so (a 404 here would be turned
-    # into a redirect to /ko/... by the language middleware).
-    response = render(request, "grading/verify.html", {"certificate": certificate})
-    response["Cache-Control"] = "no-store"  # a revocation shows at once
-    response["X-Robots-Tag"] = "noindex"
-    return response
-
-
-def _my_learning() -> HttpResponseRedirect:
-    return HttpResponseRedirect(reverse("courses:dashboard"))
-
-
-def _own_certificate(request: HttpRequest, serial: str) -> Certificate:
-    """The user's own certificate; 404 for anyone else's (its existence is not told)."""
-    return get_object_or_404(Certificate, serial=serial, enrolment__learner_id=request.user.pk)
-
-
-@login_required
-@require_GET
-def certificate_pdf(request: HttpRequest, serial: str) -> HttpResponse:
-    """The holder's certificate as a PDF (not for a revoked certificate)."""
-    certificate = _own_certificate(request, serial)
-    if not certificate.is_valid:
-        messages.error(request, _(
-            "Certificate %(serial)s was revoked on %(date)s and can no longer be downloaded. "
-            "Reason: %(reason)s") % {
-            "serial": certificate.serial, "reason": certificate.revoked_reason,
-            "date": formats.date_format(timezone.localtime(certificate.revoked_at))})
-        return _my_learning()
-    try:
-        data = certificate_pdf_render(certificate=certificate)
-    except CertificateFontUnavailable as exc:
-        logger.error("certificate %s: no PDF: %s", certificate.serial, exc)
-        messages.error(request, _("Your certificate cannot be made into a PDF right now; the "
-                                  "site's staff have been told. Please try again later."))
-        return _my_learning()
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{certificate.serial}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-@login_required
-@require_POST
-def certificate_name(request: HttpRequest, serial: str) -> HttpResponse:
-    """The holder chooses whether the verification page shows their full or masked name."""
-    certificate = _own_certificate(request, serial)
-    choice = request.POST.get("show")
-    if choice not in ("0", "1"):
-        messages.error(request, _("Choose whether the verification page shows your name."))
-        return _my_learning()
-    try:
-        certificate = certificate_name_visibility_set(
-            certificate=certificate, learner=request.user, show=choice == "1")
-    except NotTheHolder:
-        raise Http404 from None
-    if certificate.show_name:
-        messages.success(request, _("The verification page now shows your full name."))
-    else:
-        messages.success(request, _("The verification page now shows your name masked: "
-                                    "%(name)s.") % {"name": certificate.public_name})
-    return _my_learning()

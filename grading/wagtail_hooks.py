@@ -15,8 +15,8 @@ from wagtail.snippets.views import snippets as snippet_views
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from grading import admin_views
-from grading.models import Assignment, Certificate
-from grading.selectors import can_grade, courses_gradable_by
+from grading.models import Assignment
+from grading.selectors.access import can_grade, courses_gradable_by
 
 
 def _release_url(assignment) -> str:
@@ -132,31 +132,3 @@ class GradebookMenuItem(MenuItem):
 def _gradebook_menu_item():
     return GradebookMenuItem(_("Gradebook"), reverse("grading_admin:index"), icon_name="table",
                              order=270)
-
-
-# --- Certificates: list, and revoke with a reason (programme staff) -------------------------
-
-
-class CertificateViewSet(SnippetViewSet):
-    model = Certificate
-    icon = "success"
-    menu_label = _("Certificates")
-    menu_order = 275
-    add_to_admin_menu = True
-    copy_view_enabled = False
-    inspect_view_enabled = True
-    list_display = ["serial", "holder_name", "programme_title",
-                    DateColumn("issued_at", label=_("Issued on"), sort_key="issued_at"),
-                    DateColumn("revoked_at", label=_("Revoked on"), sort_key="revoked_at")]
-    search_fields = ["serial", "holder_name"]
-    index_view_class = admin_views.CertificateIndexView
-
-    def get_urlpatterns(self):
-        # Certificates are issued by the completion rule and revoked with a reason; staff
-        # get "view" and "revoke" (no "add", "change" or "delete").
-        return [*super().get_urlpatterns(),
-                path("revoke/<int:pk>/", admin_views.CertificateRevokeView.as_view(),
-                     name="revoke")]
-
-
-register_snippet(CertificateViewSet)

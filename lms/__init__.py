@@ -1,4 +1,6 @@
-"""The Django project: settings, URLs, the Celery app, accounts and reporting."""
+"""The Django project: settings, URLs and the Celery app; its rooms are ``lms.accounts``,
+``lms.core``, ``lms.certificates`` and ``lms.reports`` (``courses`` and ``grading`` sit beside
+it at the top level)."""
 
 from lms.celery import app as celery_app
 

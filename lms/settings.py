@@ -13,6 +13,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from lms.core.keys import rsa_private_key_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
     "lms.reports",
     "courses",
     "grading",
+    "lms.certificates",
     # Wagtail
     "wagtail.contrib.simple_translation",
     "wagtail.locales",
@@ -397,8 +400,6 @@ def _oidc_private_key() -> str:
     if path:
         return Path(path).read_text()
     if DEBUG:
-        from lms.core.keys import rsa_private_key_file
-
         return rsa_private_key_file(VAR_DIR / "oidc-private-key.pem").read_text()
     return ""
 
@@ -409,7 +410,7 @@ OAUTH_ALLOW_HTTP_REDIRECTS = env.bool("DJANGO_OAUTH_ALLOW_HTTP_REDIRECTS", defau
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": bool(OIDC_PRIVATE_KEY),
     "OIDC_RSA_PRIVATE_KEY": OIDC_PRIVATE_KEY,
-    "OAUTH2_VALIDATOR_CLASS": "lms.accounts.oidc.LmsOAuth2Validator",
+    "OAUTH2_VALIDATOR_CLASS": "lms.core.oidc.LmsOAuth2Validator",
     "SCOPES": {"openid": "OpenID Connect", "profile": "Name and groups",
                "email": "Email address"},
     "PKCE_REQUIRED": True,

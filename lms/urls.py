@@ -11,7 +11,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from grading import views as grading_views
+from lms.certificates import views as certificate_views
 from lms.core import views as core_views
 
 # The provider's endpoints the hub's single sign-on uses, and no more: not the self-service
@@ -27,9 +27,9 @@ oauth2_provider_urls = [
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     # Public certificate verification (the QR code's address): no language prefix.
-    path("verify/<str:code>/", grading_views.verify, name="certificate_verify"),
+    path("verify/<str:code>/", certificate_views.verify, name="certificate_verify"),
     # Open Badges credentials: issuer, keys, status lists, the holder's download.
-    path("credentials/", include("grading.credentials.urls")),
+    path("credentials/", include("lms.certificates.credentials.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
@@ -48,6 +48,7 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("allauth.urls")),
     path("learning/", include("courses.urls")),
     path("grading/", include("grading.urls")),
+    path("grading/certificates/", include("lms.certificates.urls")),
     path("reports/", include("lms.reports.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,

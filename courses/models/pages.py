@@ -1,7 +1,10 @@
 """The page tree: catalogue → programme → course → module.
 
-Pages present; they gather what their template shows through ``courses.selectors`` and never
-compute progress or decide enrolment themselves.
+Pages hold content only. What their templates show besides (outlines, progress, runs, the
+enrol actions) is read through ``courses.selectors`` by the template tags of
+``courses/templatetags/course_pages.py``; a learner's visit to a module is recorded by the
+``before_serve_page`` hook in ``courses/wagtail_hooks.py``. So the models import nothing that
+imports them.
 """
 
 from django.conf import settings
@@ -29,12 +32,6 @@ class CataloguePage(Page):
     class Meta:
         verbose_name = _("catalogue")
 
-    def get_context(self, request, *args, **kwargs):
-        from courses.selectors import catalogue_listing
-
-        context = super().get_context(request, *args, **kwargs)
-        context["listing"] = catalogue_listing(catalogue=self, params=request.GET)
-        return context
 
 
 class ProgrammePage(Page):
@@ -69,12 +66,6 @@ class ProgrammePage(Page):
         verbose_name = _("programme")
         verbose_name_plural = _("programmes")
 
-    def get_context(self, request, *args, **kwargs):
-        from courses.selectors import programme_overview
-
-        context = super().get_context(request, *args, **kwargs)
-        context["overview"] = programme_overview(programme=self, user=request.user)
-        return context
 
 
 class CoursePage(Page):
@@ -103,12 +94,6 @@ class CoursePage(Page):
         verbose_name = _("course")
         verbose_name_plural = _("courses")
 
-    def get_context(self, request, *args, **kwargs):
-        from courses.selectors import course_overview
-
-        context = super().get_context(request, *args, **kwargs)
-        context["overview"] = course_overview(course=self, user=request.user)
-        return context
 
 
 class CourseInstructor(Orderable):
@@ -169,16 +154,4 @@ class ModulePage(Page):
         """A reading module is completed by the learner; others by their assignments."""
         return not self.assignment_keys
 
-    def get_context(self, request, *args, **kwargs):
-        from courses.selectors import module_view
 
-        context = super().get_context(request, *args, **kwargs)
-        context["view"] = module_view(module=self, user=request.user)
-        return context
-
-    def serve(self, request, *args, **kwargs):
-        from courses.services import module_visit
-
-        if request.user.is_authenticated and not getattr(request, "is_preview", False):
-            module_visit(learner=request.user, module=self)
-        return super().serve(request, *args, **kwargs)

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import grading.models
+import lms.certificates.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('serial', models.CharField(max_length=20, unique=True, verbose_name='serial number')),
-                ('code', models.CharField(default=grading.models._verification_code, editable=False, max_length=32, unique=True, verbose_name='verification code')),
+                ('code', models.CharField(default=lms.certificates.models._verification_code, editable=False, max_length=32, unique=True, verbose_name='verification code')),
                 ('holder_name', models.CharField(max_length=150, verbose_name='holder')),
                 ('programme_title', models.CharField(max_length=255, verbose_name='programme')),
                 ('programme_title_en', models.CharField(blank=True, max_length=255, verbose_name='programme (English)')),

@@ -1,0 +1,1 @@
+"""Template tags of grading: the assignment panel, points and grade messages."""

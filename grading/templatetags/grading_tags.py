@@ -46,17 +46,3 @@ def grade_message(grade) -> str:
     from django.utils.translation import get_language
 
     return grade.message_in(get_language() or "") if grade is not None else ""
-
-
-@register.inclusion_tag("grading/certificate_box.html", takes_context=True)
-def certificate_box(context, enrolment) -> dict:
-    """The learner's certificate for a run on "My learning" (nothing when there is none)."""
-    from grading.models import Certificate
-
-    # One query for the whole page, however many programmes the learner is in.
-    cache = context.render_context.get("grading_certificates")
-    if cache is None:
-        cache = {c.enrolment_id: c for c in Certificate.objects.filter(
-            enrolment__learner_id=enrolment.learner_id)}
-        context.render_context["grading_certificates"] = cache
-    return {"certificate": cache.get(enrolment.pk), "request": context.get("request")}

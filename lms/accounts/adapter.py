@@ -7,7 +7,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.urls import reverse
 
 from lms.accounts.models import Role
-from lms.accounts.selectors import user_roles
+from lms.accounts.selectors import user_may_see_reports, user_roles
 from lms.accounts.services import profile_ensure, user_assign_role
 
 
@@ -25,8 +25,6 @@ class AccountAdapter(DefaultAccountAdapter):
         learner = Role.LEARNER in user_roles(user=request.user)
         if incomplete and learner:
             return reverse("profile")
-        from lms.reports.selectors import user_may_see_reports
-
         if not learner and user_may_see_reports(user=request.user):
             return reverse("reports:dashboard")  # ministry officers, programme staff
         return super().get_login_redirect_url(request)

@@ -19,3 +19,11 @@ def user_roles(*, user: User | AnonymousUser) -> set[Role]:
 
 def user_has_role(*, user: User | AnonymousUser, role: Role) -> bool:
     return role in user_roles(user=user)
+
+
+def user_may_see_reports(*, user) -> bool:
+    """Ministry officers, programme staff and superusers see the ministry's statistics."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or bool(user_roles(user=user)
+                                     & {Role.MINISTRY_OFFICER, Role.PROGRAMME_STAFF})

@@ -1,31 +1,14 @@
-"""Platform-wide Celery tasks: email delivery and housekeeping."""
+"""Platform-wide Celery tasks: email delivery (defined beside its backend in
+``lms.core.mail``) and housekeeping."""
 
-import logging
-import smtplib
 from importlib import import_module
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import get_connection
 
-from lms.core.mail import message_from_dict
+from lms.core.mail import email_send_task
 
-logger = logging.getLogger(__name__)
-
-
-@shared_task(
-    autoretry_for=(smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError,
-                   TimeoutError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=8,
-)
-def email_send_task(message: dict) -> int:
-    """Deliver one queued message with the configured delivery backend."""
-    connection = get_connection(settings.LMS_EMAIL_DELIVERY_BACKEND, fail_silently=False)
-    sent = connection.send_messages([message_from_dict(message)])
-    logger.info("delivered email %r to %s", message["subject"], ", ".join(message["to"]))
-    return sent or 0
+__all__ = ["email_send_task", "sessions_clear_expired_task"]
 
 
 @shared_task

@@ -17,13 +17,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lms.reports.api_auth import ApiTokenAuthentication, ApiTokenRateThrottle, MaySeeReports
-from lms.reports.exports import ReportFilterError, report_filters_parse
+from lms.reports.exports import ReportFilterError, percent, report_filters_parse
 from lms.reports.models import YearlyTarget
 from lms.reports.selectors import Cell, YearReport, year_report, years_overview
-
-
-def _percent(share: float | None) -> float | None:
-    return None if share is None else round(100 * share, 1)
 
 
 def _count(cell: Cell) -> dict:
@@ -109,10 +105,10 @@ def year_report_document(report: YearReport, *, programme_key: str | None,
         "year": report.year, "programme": programme_key, "run": run_id,
         "suppression_threshold": settings.REPORTS_SUPPRESSION_THRESHOLD,
         "target": report.target, "certified": report.certified,
-        "progress_percent": _percent(report.progress),
+        "progress_percent": percent(report.progress),
         "enrolled": _count(report.enrolled), "completed": _count(report.completed),
         "dropped": _count(report.dropped),
-        "completion_rate_percent": _percent(report.completion_rate),
+        "completion_rate_percent": percent(report.completion_rate),
         "breakdowns": [{
             "key": b.key, "title": b.title,
             "rows": [{"key": e.key, "label": e.label, "enrolled": _count(e),
@@ -124,7 +120,7 @@ def year_report_document(report: YearReport, *, programme_key: str | None,
             "programme_key": str(f.run.programme.translation_key), "label": str(f.run),
             "capacity": f.capacity, "applicants": _count(f.cells["applicants"]),
             "enrolled": _count(f.cells["enrolled"]), "completed": _count(f.cells["completed"]),
-            "completion_rate_percent": _percent(f.completion_rate),
+            "completion_rate_percent": percent(f.completion_rate),
         } for f in report.funnels],
     }
 
@@ -153,7 +149,7 @@ class YearsView(ReportsAPIView):
                    responses={200: YearBarSerializer(many=True), **COMMON}, tags=["reports"])
     def get(self, request):
         bars = [{"year": b.year, "target": b.target, "certified": b.certified,
-                 "progress_percent": _percent(b.certified / b.target if b.target else None)}
+                 "progress_percent": percent(b.certified / b.target if b.target else None)}
                 for b in years_overview()]
         return Response(YearBarSerializer(bars, many=True).data)
 

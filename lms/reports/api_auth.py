@@ -16,9 +16,9 @@ from rest_framework.permissions import BasePermission
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from lms.accounts.selectors import user_may_see_reports
 from lms.reports.api_tokens import api_token_authenticate
 from lms.reports.models import ApiToken
-from lms.reports.selectors import user_may_see_reports
 
 KEYWORDS = (b"bearer", b"token")  # "Token" is what many DRF clients send
 

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lms.accounts.selectors import user_may_see_reports
 from lms.reports.models import ApiToken
-from lms.reports.selectors import user_may_see_reports
 
 TOKEN_PREFIX = "aimd_"  # noqa: S105 - marks our tokens (secret scanners, logs); not a secret
 PREFIX_LENGTH = 12

@@ -82,7 +82,8 @@ def _count(cell: Cell) -> int | str:
     return cell.value if cell.value is not None else cell.display
 
 
-def _percent(share: float | None) -> float | None:
+def percent(share: float | None) -> float | None:
+    """A share (0-1) as the percentage every export and the API publish (one decimal)."""
     return None if share is None else round(100 * share, 1)
 
 
@@ -95,9 +96,9 @@ def report_tables(*, year: int, programme_key: str | None = None,
         key="summary", title=_("Certified in %(year)s against the target") % {"year": year},
         columns=[_("Year"), _("Target"), certified, _("Progress (percent of target)"),
                  enrolled, _("Completed"), _("Dropped"), _("Completion rate (percent)")],
-        rows=[[report.year, report.target, report.certified, _percent(report.progress),
+        rows=[[report.year, report.target, report.certified, percent(report.progress),
                _count(report.enrolled), _count(report.completed), _count(report.dropped),
-               _percent(report.completion_rate)]])]
+               percent(report.completion_rate)]])]
     tables.append(Table(
         key="years", title=_("Certified and target by year"),
         columns=[_("Year"), _("Target"), certified],
@@ -114,7 +115,7 @@ def report_tables(*, year: int, programme_key: str | None = None,
                  _("Completion rate (percent)")],
         rows=[[str(f.run), f.capacity, _count(f.cells["applicants"]),
                _count(f.cells["enrolled"]), _count(f.cells["completed"]),
-               _percent(f.completion_rate)] for f in report.funnels]))
+               percent(f.completion_rate)] for f in report.funnels]))
     return tables
 
 

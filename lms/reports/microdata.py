@@ -42,7 +42,7 @@ from django.db.models import Case, CharField, Exists, F, Func, OuterRef, QuerySe
 from django.db.models.functions import NullIf
 
 from courses.models import Enrolment
-from grading.models import Certificate
+from lms.certificates.models import Certificate
 from lms.reports.selectors import age_band_expression
 
 COLUMNS = ("pseudonym", "year", "programme", "run", "status", "participant_status",

@@ -34,8 +34,8 @@ from django.utils.translation import gettext_lazy as _
 
 from courses.models import Enrolment, ProgrammeRun
 from courses.models.runs import EnrolmentStatus
-from grading.models import Certificate
 from lms.accounts.models import Gender, LearnerProfile, ParticipantStatus, Region
+from lms.certificates.models import Certificate
 from lms.reports.models import YearlyTarget
 
 ADMITTED = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED, EnrolmentStatus.DROPPED)
@@ -310,13 +310,3 @@ def years_overview() -> list[YearBar]:
         certified[year_of[run_id]] += n
     return [YearBar(year=y, target=targets.get(y), certified=certified.get(y, 0))
             for y in years]
-
-
-def user_may_see_reports(*, user) -> bool:
-    from lms.accounts.models import Role
-    from lms.accounts.selectors import user_roles
-
-    if not user.is_authenticated:
-        return False
-    return user.is_superuser or bool(user_roles(user=user)
-                                     & {Role.MINISTRY_OFFICER, Role.PROGRAMME_STAFF})

@@ -35,9 +35,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from courses.models import Enrolment, EnrolmentStatus, ProgrammePage, ProgrammeRun
-from grading.models import Certificate, CertificateSerial
 from lms.accounts.models import LearnerProfile, Role, User
 from lms.accounts.services import role_group
+from lms.certificates.models import Certificate, CertificateSerial, serial_format
 
 SYNTHETIC_DOMAIN = "synthetic.invalid"
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -288,7 +288,7 @@ def synthetic_generate(*, learners: int, years: list[int] | None = None, seed: i
                 counter = serials[run.year]
                 counter.last += 1
                 certificate = Certificate(
-                    enrolment_id=enrolment.pk, serial=f"AIMD-{run.year}-{counter.last:06d}",
+                    enrolment_id=enrolment.pk, serial=serial_format(run.year, counter.last),
                     code=generator.code(), holder_name=names[enrolment.learner_id],
                     programme_title=run.programme.title,
                     programme_title_en=generator.titles_en[run.programme_id],

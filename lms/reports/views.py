@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from courses.models import ProgrammePage, ProgrammeRun
+from lms.accounts.selectors import user_may_see_reports
 from lms.reports.exports import (
     ReportFilterError,
     ReportFilters,
@@ -28,7 +29,7 @@ from lms.reports.exports import (
     tables_select,
     xlsx_temporary_file,
 )
-from lms.reports.selectors import user_may_see_reports, year_report, years_overview
+from lms.reports.selectors import year_report, years_overview
 
 CHART_WIDTH, CHART_HEIGHT, BAR = 640, 220, 18
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

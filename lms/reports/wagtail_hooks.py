@@ -8,8 +8,8 @@ from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from lms.accounts.selectors import user_may_see_reports
 from lms.reports.models import YearlyTarget
-from lms.reports.selectors import user_may_see_reports
 
 
 class YearlyTargetViewSet(SnippetViewSet):

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from courses.services import enrolment_approve, enrolment_create
-from lms.accounts.oidc import hub_username
+from courses.services.enrolments import enrolment_approve, enrolment_create
+from lms.core.oidc import hub_username
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -21,10 +21,10 @@ from wagtail.models import Locale
 from wagtail.users.models import UserProfile
 
 from courses.models import Enrolment, ModulePage, ProgrammePage, ProgrammeRun
-from courses.services import enrolment_create
-from grading.models import Certificate
-from grading.selectors import courses_gradable_by
+from courses.services.enrolments import enrolment_create
+from grading.selectors.access import courses_gradable_by
 from lms.accounts.models import LearnerProfile, Role, User
+from lms.certificates.models import Certificate
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

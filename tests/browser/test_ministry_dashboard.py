@@ -9,8 +9,8 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from courses.models import Enrolment
-from grading.models import Certificate
 from lms.accounts.models import LearnerProfile
+from lms.certificates.models import Certificate
 from lms.reports.models import YearlyTarget
 from tests.courses.factories import ProgrammeRunFactory
 from tests.factories import DEFAULT_PASSWORD, UserFactory

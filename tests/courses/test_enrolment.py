@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from courses.models import Enrolment, EnrolmentStatus
-from courses.services import REFUSALS
+from courses.selectors import REFUSALS
 from tests.courses.factories import EnrolmentFactory, ProgrammeRunFactory
 from tests.courses.learner_side import closed_run, enrol, profile_complete, upcoming_run
 from tests.factories import UserFactory

@@ -18,7 +18,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Page
 
 from courses.models import CataloguePage, CoursePage, ModulePage, ProgrammePage
-from courses.services import REFUSALS
+from courses.selectors import REFUSALS
 from tests.courses.factories import ProgrammeRunFactory, module_create, programme_create
 from tests.courses.learner_side import (
     body,

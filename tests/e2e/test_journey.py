@@ -32,7 +32,8 @@ from pypdf import PdfReader
 from courses.models import ModulePage, ModuleProgress, ProgrammePage
 from grading.autograder.notebooks import grade_id, is_solution
 from grading.demo import DEMO_ASSIGNMENTS, source_path
-from grading.models import Assignment, Certificate, Grade
+from grading.models import Assignment, Grade
+from lms.certificates.models import Certificate
 from lms.core.demo import DEMO_PASSWORD
 from tests.browser.steps import NewLearner, complete_reading, enrol, sign_up, submit_form
 from tests.grading.test_worker import wait_for

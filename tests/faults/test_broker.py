@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from grading.models import Grade, Submission, SubmissionState
-from grading.services import submissions_sweep
+from grading.services.submissions import submissions_sweep
 from tests.grading.conftest import notebook_with
 from tests.grading.test_worker import start_worker, stop_worker, wait_for
 

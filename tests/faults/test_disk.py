@@ -20,7 +20,7 @@ from django.urls import reverse
 from grading.autograder.engine import DISK_FULL, FILE_TOO_LARGE
 from grading.autograder.sandbox.local import Limits, SandboxPair, SandboxUnavailable, sweep_stale
 from grading.models import Grade
-from grading.services import submission_create
+from grading.services.submissions import submission_create
 from tests.grading.conftest import notebook_with
 from tests.grading.test_engine import grade
 from tests.grading.test_worker import RIGHT, start_worker, stop_worker, wait_for

@@ -20,7 +20,7 @@ import pytest
 from django.urls import reverse
 
 from grading.models import Assignment, Grade, SubmissionState
-from grading.services import submissions_sweep
+from grading.services.submissions import submissions_sweep
 from tests.grading.test_worker import (
     start_worker,
     stop_worker,

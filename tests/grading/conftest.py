@@ -11,10 +11,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from courses.services import enrolment_approve, enrolment_create
+from courses.services.enrolments import enrolment_approve, enrolment_create
 from grading.autograder.notebooks import nbgrader_metadata as meta
 from grading.models import Assignment
-from grading.services import assignment_release, assignment_source_set
+from grading.services.assignments import assignment_release, assignment_source_set
 from tests.courses.conftest import (  # noqa: F401 - fixtures shared with the courses tests
     catalogue,
     course,

@@ -11,7 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from grading.models import Assignment, Extension, GradeAudit, ReleaseState, Submission
-from grading.services import submission_autograde, submission_create
+from grading.services.grades import submission_autograde
+from grading.services.submissions import submission_create
 from tests.courses.conftest import admin_login
 from tests.courses.factories import module_create
 from tests.grading.conftest import notebook_with
@@ -92,7 +93,7 @@ def test_the_release_page_queues_the_check_and_shows_the_report(
     assert queued == [assignment.pk]
     assert assignment.release_state == ReleaseState.CHECKING
 
-    from grading.services import assignment_release
+    from grading.services.assignments import assignment_release
 
     assignment_release(assignment_id=assignment.pk)
     page = client.get(url).content.decode()

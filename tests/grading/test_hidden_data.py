@@ -11,13 +11,9 @@ from nbformat.v4 import new_code_cell, new_notebook
 from grading import lab
 from grading.autograder.notebooks import nbgrader_metadata as meta
 from grading.models import Assignment, ReleaseState
-from grading.services import (
-    assignment_release,
-    assignment_source_set,
-    data_file_add,
-    submission_autograde,
-    submission_create,
-)
+from grading.services.assignments import assignment_release, assignment_source_set, data_file_add
+from grading.services.grades import submission_autograde
+from grading.services.submissions import submission_create
 from tests.courses.conftest import admin_login
 from tests.courses.factories import module_create
 

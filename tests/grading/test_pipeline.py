@@ -13,16 +13,17 @@ from django.utils import timezone
 from courses.models import ModuleProgress
 from grading.autograder.notebooks import NotebookInvalid
 from grading.models import Grade, GradeAudit, ReleaseState, Submission, SubmissionState
-from grading.services import (
+from grading.services.assignments import assignment_release, assignment_source_set
+from grading.services.extensions import extension_grant
+from grading.services.grades import (
     GradeChangeRefused,
-    SubmissionRefused,
-    assignment_release,
-    assignment_source_set,
-    extension_grant,
     grade_manual_set,
     grade_override,
-    regrade_request,
     submission_autograde,
+)
+from grading.services.submissions import (
+    SubmissionRefused,
+    regrade_request,
     submission_create,
     submissions_sweep,
 )
@@ -167,7 +168,7 @@ def test_attempts_are_counted_and_capped(released_assignment, enrolled_learner):
 @pytest.mark.parametrize(("counting", "expected"), [("best", Decimal("3.00")),
                                                 ("last", Decimal("0.00"))])
 def test_best_or_last_attempt_counts(released_assignment, enrolled_learner, counting, expected):
-    from grading.selectors import learner_assignment
+    from grading.selectors.grades import learner_assignment
 
     released_assignment.counting = counting
     released_assignment.save()
@@ -355,7 +356,7 @@ def test_a_broker_that_refuses_leaves_the_submission_queued(
 
 def test_the_configured_backend_makes_the_sandboxes(settings):
     from grading.autograder.sandbox.local import Limits
-    from grading.services import _sandbox_factory
+    from grading.services.sandboxes import _sandbox_factory
 
     settings.GRADING_SANDBOX_BACKEND = "local"
     assert _sandbox_factory() is None  # the worker's pool serves the local backend
@@ -397,7 +398,7 @@ def test_an_infrastructure_failure_is_never_stored_as_a_grade(released_assignmen
     def broken(**kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("grading.services.grade_bytes", broken)
+    monkeypatch.setattr("grading.services.grades.grade_bytes", broken)
     with pytest.raises(OSError, match="No space"):
         submission_autograde(submission_id=submission.pk)
     submission.refresh_from_db()
@@ -408,9 +409,9 @@ def test_an_infrastructure_failure_is_never_stored_as_a_grade(released_assignmen
 def test_a_regrade_asked_for_while_grading_is_not_lost(released_assignment, enrolled_learner,
                                                        instructor, monkeypatch):
     submission = submit(released_assignment, enrolled_learner)
-    from grading import services
+    from grading.services import grades
 
-    real = services.grade_bytes
+    real = grades.grade_bytes
 
     def slow(**kwargs):  # an instructor asks for a regrade while this grade runs
         result = real(**kwargs)
@@ -418,7 +419,7 @@ def test_a_regrade_asked_for_while_grading_is_not_lost(released_assignment, enro
                         actor=instructor)
         return result
 
-    monkeypatch.setattr("grading.services.grade_bytes", slow)
+    monkeypatch.setattr("grading.services.grades.grade_bytes", slow)
     submission_autograde(submission_id=submission.pk)
     submission.refresh_from_db()
     assert submission.state == SubmissionState.QUEUED
@@ -484,7 +485,7 @@ def test_messages_are_kept_in_every_language(released_assignment, enrolled_learn
 
 
 def test_a_release_check_that_cannot_run_is_reported_not_left_checking(assignment):
-    from grading.services import assignment_release_failed
+    from grading.services.assignments import assignment_release_failed
     from grading.tasks import assignment_release_task
 
     Assignment = type(assignment)

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from grading.models import Submission
-from grading.services import submission_autograde
+from grading.services.grades import submission_autograde
 from tests.factories import UserFactory
 from tests.grading.conftest import notebook_with
 

@@ -24,7 +24,7 @@ from django.conf import settings
 from kombu import pools
 
 from grading.models import Grade, Submission, SubmissionState
-from grading.services import submission_create, submissions_sweep
+from grading.services.submissions import submission_create, submissions_sweep
 from lms.celery import app
 from tests.grading.conftest import notebook_with
 

@@ -20,7 +20,7 @@ from django.test import Client
 from grading.hub import HubClient
 from grading.lab import lab_paths
 from grading.models import Submission
-from lms.accounts.oidc import hub_username
+from lms.core.oidc import hub_username
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

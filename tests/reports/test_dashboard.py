@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courses.models import Enrolment
-from grading.models import Certificate
 from lms.accounts.models import LearnerProfile
+from lms.certificates.models import Certificate
 from lms.reports.models import YearlyTarget
 from lms.reports.selectors import suppressed, year_report
 from tests.factories import UserFactory

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from courses.models import Enrolment
-from grading.models import Certificate
 from lms.accounts.models import LearnerProfile
+from lms.certificates.models import Certificate
 from lms.reports.exports import csv_lines, report_tables, spreadsheet_safe
 from lms.reports.models import YearlyTarget
 from lms.reports.selectors import year_report

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from courses.models import Enrolment, ProgrammeRun
-from grading.models import Certificate, CertificateSerial
 from lms.accounts.models import LearnerProfile, Role, User
+from lms.certificates.models import Certificate, CertificateSerial
 from lms.reports.synthetic import SYNTHETIC_DOMAIN, synthetic_users
 from tests.factories import UserFactory
 

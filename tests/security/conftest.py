@@ -10,11 +10,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from grading.credentials.multibase import ed25519_secret_multikey
-from grading.models import AssignmentDataFile, Certificate, Grade, GradeStatus
-from grading.services import submission_create
+from grading.models import AssignmentDataFile, Grade, GradeStatus
+from grading.services.submissions import submission_create
 from lms.accounts.models import LearnerProfile, Role
 from lms.accounts.services import user_assign_role, user_remove_role
+from lms.certificates.credentials.multibase import ed25519_secret_multikey
+from lms.certificates.models import Certificate
 from lms.reports.api_tokens import api_token_create
 from tests.browser.conftest import browser, page, shoot  # noqa: F401 - the CSP browser test
 from tests.factories import UserFactory
@@ -52,7 +53,7 @@ def _signing_key() -> str:
 def _api_token(user) -> str:
     """A token of the user; for one who may not see reports, a token made while they could
     (as a ministry officer) and kept after they lost the role."""
-    from lms.reports.selectors import user_may_see_reports
+    from lms.accounts.selectors import user_may_see_reports
 
     if user_may_see_reports(user=user):
         return api_token_create(user=user, name="security tests")[1]
@@ -68,7 +69,7 @@ def site(settings, catalogue, programme, course, other_course, modules, run,
          programme_staff, ministry_officer) -> Site:
     from wagtail.documents import get_document_model
 
-    from grading.credentials.signing import site_signer
+    from lms.certificates.credentials.signing import site_signer
 
     settings.CREDENTIALS_SIGNING_KEY = _signing_key()
     settings.CREDENTIALS_SIGNING_KEY_FILE = ""

@@ -179,8 +179,9 @@ OWN = [
           lambda s: ko("grading:data_file", s.assignment.key, s.data_file.name),
           row(LOGIN, 200, 200, 404, 200, 200, 404, 200)),
     # The course's staff (its instructors, programme staff) may try its assignments, like
-    # learners (grading.services.learner_run); an instructor of another course may not. No hub
-    # is configured in the tests: who may use the lab gets 503 ("not connected"), others 404.
+    # learners (grading.services.submissions.learner_run); an instructor of another course
+    # may not. No hub is configured in the tests: who may use the lab gets 503 ("not
+    # connected"), others 404.
     Entry("<lang>/grading/assignments/<slug:key>/lab/",
           lambda s: ko("grading:lab_open", s.assignment.key), signed_in(405),
           post=row(LOGIN, 503, 503, 404, 503, 503, 404, 503), headers=JSON,
@@ -199,10 +200,10 @@ OWN = [
           lambda s: ko("grading:download", s.submission.pk),
           row(LOGIN, 200, 404, 404, 200, 200, 404, 200)),
     Entry("<lang>/grading/certificates/<str:serial>/pdf/",
-          lambda s: ko("grading:certificate_pdf", s.certificate.serial),
+          lambda s: ko("certificates:pdf", s.certificate.serial),
           row(LOGIN, 200, 404, 404, 404, 404, 404, 404), post=signed_in(405)),
     Entry("<lang>/grading/certificates/<str:serial>/name/",
-          lambda s: ko("grading:certificate_name", s.certificate.serial), signed_in(405),
+          lambda s: ko("certificates:name", s.certificate.serial), signed_in(405),
           post=row(LOGIN, 302, 404, 404, 404, 404, 404, 404), data=lambda s: {"show": "1"},
           csrf_role="learner"),
     # The ministry dashboard and its downloads.
@@ -289,12 +290,13 @@ OWN_ADMIN = [
     Entry("admin/snippets/grading/assignment/edit/<int:pk>/",
           lambda s: _snippet("grading/assignment", "edit", s.assignment.pk),
           admin_row(302, 200, 200, 200), accepts_post=True),
-    Entry("admin/snippets/grading/certificate/", lambda s: _snippet("grading/certificate"),
+    Entry("admin/snippets/certificates/certificate/",
+          lambda s: _snippet("certificates/certificate"),
           admin_row(302, 302, 200, 200)),
-    Entry("admin/snippets/grading/certificate/results/",
-          lambda s: _snippet("grading/certificate", "results"), admin_row(302, 302, 200, 200)),
-    Entry("admin/snippets/grading/certificate/revoke/<int:pk>/",
-          lambda s: _snippet("grading/certificate", "revoke", s.certificate.pk),
+    Entry("admin/snippets/certificates/certificate/results/",
+          lambda s: _snippet("certificates/certificate", "results"), admin_row(302, 302, 200, 200)),
+    Entry("admin/snippets/certificates/certificate/revoke/<int:pk>/",
+          lambda s: _snippet("certificates/certificate", "revoke", s.certificate.pk),
           admin_row(403, 403, 200, 200), post=admin_row(403, 403, 302, 302),
           data=lambda s: {"reason": "issued in error"}),
 ]

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from grading.services import submission_create
+from grading.services.submissions import submission_create
 from tests.grading.conftest import notebook_with
 from tests.security.matrix import RIGHT
 

@@ -31,7 +31,7 @@ def test_the_matrix_lists_state_changing_urls_of_every_kind():
     routes = {entry.route for entry in STATE_CHANGING}
 
     assert "<lang>/grading/assignments/<slug:key>/submit/" in routes
-    assert "admin/snippets/grading/certificate/revoke/<int:pk>/" in routes
+    assert "admin/snippets/certificates/certificate/revoke/<int:pk>/" in routes
     assert len(STATE_CHANGING) >= 25
 
 

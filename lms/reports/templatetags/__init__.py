@@ -1,0 +1,1 @@
+"""Template tags of reporting: whether to show the statistics link."""

@@ -1,6 +1,6 @@
 from django import template
 
-from lms.reports.selectors import user_may_see_reports
+from lms.accounts.selectors import user_may_see_reports
 
 register = template.Library()
 

@@ -1,0 +1,1 @@
+"""Template tags of the course pages: what each page template shows, through the selectors."""

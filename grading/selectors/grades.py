@@ -1,0 +1,93 @@
+"""The grade that counts, and the pass rule.
+
+The pass rule is written here and nowhere else: an assignment is passed when its counted
+grade (the best or the last graded attempt, by the assignment's rule) is at or above its pass
+mark. A module with assignments is passed when each of them is. Module progress
+(``grading.services.grades``) and the completion rule of a run
+(``lms.certificates.selectors``) both ask :func:`assignment_passed`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from grading.models import Assignment, Counting, Grade, Submission
+
+
+def grade_of(submission: Submission) -> Grade | None:
+    """The submission's grade, or None while it has none."""
+    try:
+        return submission.grade
+    except Grade.DoesNotExist:
+        return None
+
+
+def counted_grade(*, assignment: Assignment, submissions: list[Submission]) -> Grade | None:
+    """The grade that counts: the best or the last graded attempt, by the assignment's rule."""
+    graded = [s.grade for s in sorted(submissions, key=lambda s: s.attempt)
+              if grade_of(s) is not None]
+    if not graded:
+        return None
+    if assignment.counting == Counting.LAST:
+        return graded[-1]
+    return max(graded, key=lambda g: (g.score, g.submission.attempt))
+
+
+def grade_passes(*, assignment: Assignment, counted: Grade | None) -> bool:
+    """The pass rule: a counted grade at or above the assignment's pass mark."""
+    return counted is not None and counted.score >= assignment.pass_points
+
+
+def assignment_passed(*, assignment: Assignment, learner,
+                      submitted_by: datetime | None = None) -> bool:
+    """Has the learner passed the assignment (counting only submissions made by
+    ``submitted_by``, when given)?"""
+    submissions = Submission.objects.filter(assignment=assignment, learner=learner)
+    if submitted_by is not None:
+        submissions = submissions.filter(submitted_at__lte=submitted_by)
+    counted = counted_grade(assignment=assignment,
+                            submissions=list(submissions.select_related("grade")))
+    return grade_passes(assignment=assignment, counted=counted)
+
+
+def module_assignments_passed(*, learner, module_key: str) -> bool:
+    """Are all the assignments of a module (any translation of it) passed?"""
+    return all(assignment_passed(assignment=assignment, learner=learner)
+               for assignment in Assignment.objects.filter(module__translation_key=module_key))
+
+
+@dataclass
+class LearnerAssignment:
+    assignment: Assignment
+    submissions: list[Submission]
+    counted: Grade | None
+    due_at: datetime | None
+    attempts_left: int | None
+
+    @property
+    def latest(self) -> Submission | None:
+        return self.submissions[0] if self.submissions else None
+
+    @property
+    def pending(self) -> bool:
+        """The latest attempt is waiting for its grade."""
+        return bool(self.latest and (grade_of(self.latest) is None
+                                     or self.latest.regrade_requested_at))
+
+    @property
+    def passed(self) -> bool:
+        return grade_passes(assignment=self.assignment, counted=self.counted)
+
+
+def learner_assignment(*, assignment: Assignment, learner) -> LearnerAssignment:
+    """What the module page shows a learner about their own work (and nothing else)."""
+    submissions = list(Submission.objects.filter(assignment=assignment, learner=learner)
+                       .select_related("grade").order_by("-attempt"))
+    left = None
+    if assignment.max_attempts:
+        left = max(assignment.max_attempts - len(submissions), 0)
+    return LearnerAssignment(assignment=assignment, submissions=submissions,
+                             counted=counted_grade(assignment=assignment,
+                                                   submissions=submissions),
+                             due_at=assignment.due_for(learner), attempts_left=left)

@@ -1,0 +1,1 @@
+"""Template tags of certificates: the certificate box on "My learning"."""
