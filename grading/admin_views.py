@@ -8,7 +8,7 @@
   extensions); a submission's page (feedback, manual grading, override with a reason,
   regrade); "regrade all" for an assignment, with progress; CSV export.
 
-Who may do what is decided by ``grading.selectors.can_grade_course`` (instructors of the
+Who may do what is decided by ``grading.selectors.access.can_grade_course`` (instructors of the
 course, programme staff, superusers); others get a plain 403.
 """
 

@@ -3,7 +3,7 @@
 Pages hold content only. What their templates show besides (outlines, progress, runs, the
 enrol actions) is read through ``courses.selectors`` by the template tags of
 ``courses/templatetags/course_pages.py``; a learner's visit to a module is recorded by the
-``before_serve_page`` hook in ``courses/wagtail_hooks.py``. So the models import nothing that
+``on_serve_page`` hook in ``courses/wagtail_hooks.py``. So the models import nothing that
 imports them.
 """
 

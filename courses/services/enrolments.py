@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from courses.models import Enrolment, EnrolmentStatus, ProgrammeRun
 from courses.models.runs import ACTIVE_STATUSES
 from courses.selectors import REFUSALS, Refusal, RunState, enrolment_refusal
-from lms.certificates.services import certificates_reconsider
+from lms.certificates.services import certificates_reconsider, certificates_reconsider_many
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +210,7 @@ def enrolments_bulk_create(*, run: ProgrammeRun, data: bytes, now=None) -> BulkR
             run__programme__translation_key=run.programme.translation_key,
             learner__in=users.values())}
         status = EnrolmentStatus.APPLIED if run.requires_approval else EnrolmentStatus.ENROLLED
+        enrolled: list[int] = []
         for row in rows:
             user = users.get(row.email.lower())
             if user is None:
@@ -231,9 +232,13 @@ def enrolments_bulk_create(*, run: ProgrammeRun, data: bytes, now=None) -> BulkR
             enrolment.enrolled_at = now if status == EnrolmentStatus.ENROLLED else None
             enrolment.dropped_at, enrolment.drop_reason = None, ""
             enrolment.save()
-            _reconsider_on_commit(enrolment)
+            enrolled.append(user.pk)
             taken += 1
             row.outcome = str(status)
+        if status == EnrolmentStatus.ENROLLED and enrolled:
+            transaction.on_commit(functools.partial(
+                certificates_reconsider_many, learner_ids=enrolled,
+                programme_key=run.programme.translation_key))
     logger.info("bulk enrolment into run %s: %d done, %d refused", run.pk, len(report.done),
                 len(report.refused))
     return report

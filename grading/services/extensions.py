@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from grading.models import Assignment, Extension, Grade, GradeAudit
+from grading.models import Assignment, Extension, Grade, GradeAudit, Submission
 from grading.services.grades import GradeChangeRefused, grade_settle, grade_snapshot, late_set
 
 
@@ -33,7 +33,9 @@ def extension_grant(*, assignment: Assignment, learner, due_at, reason: str,
             GradeAudit.objects.create(grade=grade, actor=actor,
                                       action=GradeAudit.Action.EXTENSION, before=before,
                                       after=grade_snapshot(grade), reason=reason.strip())
-    # The new date may also let a submission count that was made after the end of the run.
-    transaction.on_commit(functools.partial(grade_settle, learner=learner,
-                                            assignment=assignment))
+    # The new date may also let a submission count that was made after the end of the run
+    # (without a submission there is nothing to settle, and no progress row is made).
+    if Submission.objects.filter(assignment=assignment, learner=learner).exists():
+        transaction.on_commit(functools.partial(grade_settle, learner=learner,
+                                                assignment=assignment))
     return extension

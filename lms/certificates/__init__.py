@@ -5,5 +5,5 @@ Flow: a learner's work changes (a grade, a reading module) -> ``courses.services
 the module's progress -> :func:`lms.certificates.services.certificates_reconsider` evaluates
 the completion rule (``selectors.completion_evaluate``) and issues what has become complete.
 This app writes only its own models (and the enrolment's completion, through
-``courses.services.enrolment_complete``); it reads grades through ``grading.selectors``.
+``courses.services.completions.enrolment_complete``); it reads grades through ``grading.selectors``.
 """

@@ -68,11 +68,15 @@ def certificate_issue_if_complete(*, enrolment: Enrolment, now=None) -> Certific
     return certificate
 
 
-def _has_work(learner) -> bool:
-    """Anything that could count towards a run (a cheap check before the full rule)."""
-    return (Submission.objects.filter(learner=learner).exists()
-            or ModuleProgress.objects.filter(learner=learner,
-                                             completed_at__isnull=False).exists())
+def _with_work(learner_ids) -> set[int]:
+    """Those of the learners with anything that could count towards a run (two queries, a
+    cheap check before the full rule)."""
+    ids = set(learner_ids)
+    found = set(Submission.objects.filter(learner_id__in=ids)
+                .values_list("learner_id", flat=True).distinct())
+    return found | set(ModuleProgress.objects.filter(
+        learner_id__in=ids - found, completed_at__isnull=False)
+        .values_list("learner_id", flat=True).distinct())
 
 
 def certificates_reconsider(*, learner, programme_key) -> list[Certificate]:
@@ -81,13 +85,19 @@ def certificates_reconsider(*, learner, programme_key) -> list[Certificate]:
     The one completion check that every path ends in (a reading module, a grade, an
     override, a manual grade, a regrade, an extension, an enrolment single or in bulk).
     """
-    enrolments = list(Enrolment.objects.filter(
-        learner=learner, run__programme__translation_key=programme_key,
-        status__in=CERTIFIABLE))
-    if not enrolments or not _has_work(learner):
+    return certificates_reconsider_many(learner_ids=[learner.pk], programme_key=programme_key)
+
+
+def certificates_reconsider_many(*, learner_ids, programme_key) -> list[Certificate]:
+    """:func:`certificates_reconsider` for many learners at once (a bulk enrolment): those
+    without any work are passed over in two queries."""
+    with_work = _with_work(learner_ids)
+    if not with_work:
         return []
     issued = []
-    for enrolment in enrolments:
+    for enrolment in Enrolment.objects.filter(
+            learner_id__in=with_work, run__programme__translation_key=programme_key,
+            status__in=CERTIFIABLE).order_by("pk"):
         certificate = certificate_issue_if_complete(enrolment=enrolment)
         if certificate is not None:
             issued.append(certificate)

@@ -146,3 +146,13 @@ def test_a_bulk_enrolment_completes_the_run(commit, released_assignment, learner
     assert [row.outcome for row in report.rows] == ["enrolled"]
     assert _certified(learner, run)
     assert not _certified(learner, ended)
+
+
+def test_an_extension_without_work_touches_no_progress(commit, released_assignment,
+                                                      enrolled_learner, run, instructor):
+    # Nothing handed in, nothing to settle: no progress row appears, so "continue where
+    # you left off" keeps pointing where the learner really was.
+    commit(extension_grant, assignment=released_assignment, learner=enrolled_learner,
+           due_at=timezone.now() + dt.timedelta(days=7), reason="출장", actor=instructor)
+    assert not ModuleProgress.objects.filter(learner=enrolled_learner).exists()
+    assert not _certified(enrolled_learner, run)
