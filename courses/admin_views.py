@@ -1,4 +1,6 @@
-"""Wagtail admin views for programme staff: enrolment actions and bulk enrolment from CSV.
+"""Wagtail admin views for programme staff: enrolment actions and bulk enrolment from CSV;
+and the snippet viewset base that keeps every admin view of an object within what its
+listing shows the user (``ScopedSnippetViewSet``, for runs, enrolments and assignments).
 
 Each view checks a Django model permission (granted to the programme staff group by a
 migration), translates the request into a call to ``courses.services`` and shows the outcome as
@@ -9,13 +11,17 @@ from __future__ import annotations
 
 import csv
 import io
+from functools import wraps
 
 from django import forms
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.db.models import QuerySet
+from django.http import Http404
+from django.shortcuts import get_list_or_404, get_object_or_404, redirect
 from django.template.defaultfilters import filesizeformat
-from django.urls import reverse
-from django.utils.functional import cached_property
+from django.urls import URLPattern, reverse
+from django.utils.functional import cached_property, classproperty
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,6 +30,10 @@ from django.views.generic import FormView
 from wagtail.admin import messages
 from wagtail.admin.utils import get_valid_next_url_from_request
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
+from wagtail.snippets.models import get_snippet_models
+from wagtail.snippets.views import chooser as snippet_chooser
+from wagtail.snippets.views.snippets import SnippetViewSet
 
 from courses.models import Enrolment, EnrolmentStatus, ProgrammeRun
 from courses.services.enrolments import enrolment_approve, enrolment_drop, enrolments_bulk_create
@@ -120,6 +130,112 @@ class StaffFormView(WagtailAdminTemplateMixin, FormView):
         context["next"] = get_valid_next_url_from_request(self.request)
         context["index_url"] = self.index_url
         return context
+
+
+# --- Snippets seen object by object ---------------------------------------------------------------
+
+
+def _scope(view) -> QuerySet:
+    """The objects of the chooser's model that its viewset lists for the request's user."""
+    return view.model_class.snippet_viewset.get_queryset(view.request)
+
+
+class ScopedChooseView(snippet_chooser.ChooseView):
+    def get_object_list(self):
+        return _scope(self)
+
+
+class ScopedChooseResultsView(snippet_chooser.ChooseResultsView):
+    def get_object_list(self):
+        return _scope(self)
+
+
+class ScopedChosenView(snippet_chooser.SnippetChosenView):
+    def get(self, request, pk):
+        if self.model_class.snippet_viewset.refused(request, pk):
+            return permission_denied(request, PermissionDenied())
+        return super().get(request, pk)
+
+    def get_object(self, pk):
+        if not str(pk).isdigit():
+            raise Http404
+        return _scope(self).get(pk=pk)
+
+
+class ScopedChosenMultipleView(snippet_chooser.SnippetChosenMultipleView):
+    def get_objects(self, pks):
+        return _scope(self).filter(pk__in=[pk for pk in pks if str(pk).isdigit()])
+
+
+class ScopedChooserViewSet(snippet_chooser.SnippetChooserViewSet):
+    choose_view_class = ScopedChooseView
+    choose_results_view_class = ScopedChooseResultsView
+    chosen_view_class = ScopedChosenView
+    chosen_multiple_view_class = ScopedChosenMultipleView
+
+
+class ScopedSnippetViewSet(SnippetViewSet):
+    """A snippet viewset whose ``get_queryset(request)`` is exactly what the user may see of
+    the model in the admin (for instance the assignments of the courses they teach).
+
+    Wagtail narrows only the listing to that queryset; its other views fetch the object by
+    primary key from the whole table, and most check model permissions only. Here every URL
+    of the viewset that names an object (edit, delete, history, usage, inspect, copy,
+    revisions, locking, workflow, and the viewset's own additions) answers a plain 403 for an
+    object outside the queryset before the view runs; the chooser and the bulk delete
+    (``ScopedDeleteBulkAction``) list and take only those objects too. A view added to Wagtail
+    later is covered the same way, being one more URL with a ``pk``. Primary keys are integers.
+    """
+
+    chooser_viewset_class = ScopedChooserViewSet
+
+    def get_queryset(self, request) -> QuerySet:
+        raise NotImplementedError
+
+    def refused(self, request, pk) -> bool:
+        """Whether the object exists but lies outside what the user may see (an unknown key
+        is left to the view, which answers 404)."""
+        pk = unquote(str(pk))
+        if not pk.isdigit() or not self.model._default_manager.filter(pk=pk).exists():
+            return False
+        return not self.get_queryset(request).filter(pk=pk).exists()
+
+    def get_urlpatterns(self):
+        return [self._scoped(pattern) for pattern in super().get_urlpatterns()]
+
+    def _scoped(self, pattern):
+        if not isinstance(pattern, URLPattern) or "pk" not in pattern.pattern.regex.groupindex:
+            return pattern
+        view = pattern.callback
+
+        @wraps(view)  # keeps view_class, csrf_exempt...
+        def scoped_view(request, *args, **kwargs):
+            if self.refused(request, kwargs["pk"]):
+                # A plain 403: raising PermissionDenied would make Wagtail redirect to the
+                # dashboard.
+                return permission_denied(request, PermissionDenied())
+            return view(request, *args, **kwargs)
+
+        return URLPattern(pattern.pattern, scoped_view, pattern.default_args, pattern.name)
+
+
+def scoped_snippet_models() -> list:
+    return [model for model in get_snippet_models()
+            if isinstance(getattr(model, "snippet_viewset", None), ScopedSnippetViewSet)]
+
+
+class ScopedDeleteBulkAction(DeleteBulkAction):
+    """Wagtail's bulk delete of snippets, for the models of a ``ScopedSnippetViewSet``: it
+    lists (even as "you may not delete these") and deletes only the objects the user may
+    see. Registered after Wagtail's, which it replaces for those models."""
+
+    @classproperty
+    def models(cls):
+        return scoped_snippet_models()
+
+    def get_queryset(self, model, object_ids):  # a classmethod in Wagtail; called on self
+        ids = [pk for pk in object_ids if str(pk).isdigit()]
+        return get_list_or_404(model.snippet_viewset.get_queryset(self.request), pk__in=ids)
 
 
 # --- Enrolment actions ---------------------------------------------------------------------------

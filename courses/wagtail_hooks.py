@@ -1,7 +1,9 @@
 """The Wagtail admin of the course site.
 
 - Snippet viewsets for programme runs and enrolments (menu "Enrolment"), with the enrolment
-  actions and the bulk upload of programme staff (``courses.admin_views``).
+  actions and the bulk upload of programme staff (``courses.admin_views``). Every view of one
+  run or enrolment (edit, history, usage...) shows only what the listing shows the user
+  (``ScopedSnippetViewSet``): instructors see the enrolments of their own programmes.
 - Hooks that keep page permissions in step with the page tree when a page is created, copied
   or deleted in the admin. (Publishing and translating are handled in ``courses.receivers``,
   because a page also goes live through an approved workflow, which runs no admin hook.)
@@ -23,7 +25,7 @@ from wagtail.admin.widgets.button import HeaderButton
 from wagtail.admin.widgets.button import MenuItem as ButtonMenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views import snippets as snippet_views
-from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
 from courses import admin_views
 from courses.models import (
@@ -125,7 +127,7 @@ class RunFilterSet(WagtailFilterSet):
         fields = ["year", "programme"]
 
 
-class RunViewSet(SnippetViewSet):
+class RunViewSet(admin_views.ScopedSnippetViewSet):
     model = ProgrammeRun
     icon = "date"
     menu_label = _("Runs")
@@ -169,6 +171,7 @@ class RunViewSet(SnippetViewSet):
         return "wagtailsnippets_courses_programmerun:edit"
 
     def get_queryset(self, request):
+        # Every run: only programme staff (and superusers) have permissions on runs.
         return (ProgrammeRun.objects.select_related("programme")
                 .annotate(taken=Count("enrolments",
                                       filter=Q(enrolments__status__in=ACTIVE_STATUSES))))
@@ -239,7 +242,7 @@ class EnrolmentFilterSet(WagtailFilterSet):
         fields = ["run", "status"]
 
 
-class EnrolmentViewSet(SnippetViewSet):
+class EnrolmentViewSet(admin_views.ScopedSnippetViewSet):
     model = Enrolment
     icon = "group"
     menu_label = _("Enrolments")
@@ -315,6 +318,8 @@ class EnrolmentAdminGroup(SnippetViewSetGroup):
 
 
 register_snippet(EnrolmentAdminGroup)
+# After Wagtail's bulk delete (order 0), which it replaces for runs, enrolments and assignments.
+hooks.register("register_bulk_action", admin_views.ScopedDeleteBulkAction, order=100)
 
 
 # --- A learner's visit to a module ("continue where you left off") ---------------------------

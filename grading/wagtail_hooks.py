@@ -1,8 +1,13 @@
-"""The grading admin: the assignment snippet (with its release page) and the gradebook."""
+"""The grading admin: the assignment snippet (with its release page) and the gradebook.
+
+An instructor sees and opens only the assignments of the courses they teach, in every view of
+the snippet (``AssignmentViewSet.get_queryset`` and ``courses.admin_views.ScopedSnippetViewSet``).
+"""
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -12,8 +17,8 @@ from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.widgets.button import HeaderButton
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views import snippets as snippet_views
-from wagtail.snippets.views.snippets import SnippetViewSet
 
+from courses.admin_views import ScopedSnippetViewSet
 from grading import admin_views
 from grading.models import Assignment
 from grading.selectors.access import can_grade, courses_gradable_by
@@ -53,7 +58,7 @@ RELEASE_HELP = _(
     "get less), and releases the assignment only if both hold.")
 
 
-class AssignmentViewSet(SnippetViewSet):
+class AssignmentViewSet(ScopedSnippetViewSet):
     model = Assignment
     icon = "doc-full"
     menu_label = _("Assignments")
@@ -89,11 +94,11 @@ class AssignmentViewSet(SnippetViewSet):
     ], base_form_class=admin_views.AssignmentForm)
 
     def get_queryset(self, request):
-        courses = list(courses_gradable_by(user=request.user).only("path", "depth"))
+        # The assignments of the courses the user grades: the listing, and (through
+        # ScopedSnippetViewSet) every other view of one assignment, the chooser included.
         if request.user.is_superuser:
             return Assignment.objects.select_related("module")
-        from django.db.models import Q
-
+        courses = list(courses_gradable_by(user=request.user).only("path", "depth"))
         condition = Q(pk__in=[])
         for course in courses:
             condition |= Q(module__path__startswith=course.path,

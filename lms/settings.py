@@ -168,13 +168,19 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = env.str("ACCOUNT_EMAIL_SUBJECT_PREFIX", default="[AI MD] ")
-# Login throttling: allauth counts failures per account and per address in the cache.
+# Login throttling: allauth counts failures per client address and per account in the cache
+# (shared by every web process: CACHE_URL). The site's form is the only one that takes a
+# password: the Django and Wagtail admins' login pages, Wagtail's private-page login and the
+# OpenID Connect provider send people to it (lms.accounts.views), so the one count holds there.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env.str("LMS_LOGIN_FAILED_RATE", default="10/m/ip,5/5m/key"),
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
 }
+# A password reset asked for an unknown address sends nothing (the page answers the same), so
+# that the form cannot be used to send mail to anyone.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "ko"
@@ -249,9 +255,11 @@ SILENCED_SYSTEM_CHECKS = env.list("DJANGO_SILENCED_SYSTEM_CHECKS", default=[])
 LMS_SITE_NAME = env.str("LMS_SITE_NAME", default="")
 WAGTAIL_SITE_NAME = LMS_SITE_NAME or "AI Micro-degree"
 WAGTAILADMIN_BASE_URL = env.str("LMS_BASE_URL", default="http://localhost:8000")
-# Anonymous people go on to the sign-in page; signed-in accounts without admin access get a 403
-# page (not the sign-in page, which would send them back to the admin, and so on).
+# Anonymous people go on to the site's sign-in page; signed-in accounts without admin access get
+# a 403 page (not the sign-in page, which would send them back to the admin, and so on).
 WAGTAILADMIN_LOGIN_URL = "admin_login"
+# Passwords are reset on the site's form only (rate-limited, see ACCOUNT_RATE_LIMITS).
+WAGTAIL_PASSWORD_RESET_ENABLED = False
 WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
@@ -332,7 +340,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "AIMD LMS reports API",
     "DESCRIPTION": "Read-only aggregates of the industrial-AI micro-degree programme for "
                    "ministry systems: certified people against yearly targets, breakdowns and "
-                   "run funnels. Counts only; small counts are suppressed.",
+                   "run funnels. Counts only; small counts are protected (docs/statistics.md).",
     "VERSION": "1.0.0",
     # The schema itself is public: it describes the endpoints and holds no data.
     "SERVE_PUBLIC": True,
@@ -491,6 +499,8 @@ WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # --- Health ---------------------------------------------------------------------------------
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
+# A monitor sending "Authorization: Bearer <token>" sees each part of /healthz (empty: none).
+HEALTH_CHECK_TOKEN = env.str("HEALTH_CHECK_TOKEN", default="")
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

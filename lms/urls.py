@@ -11,6 +11,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from lms.accounts import views as account_views
 from lms.certificates import views as certificate_views
 from lms.core import views as core_views
 
@@ -31,7 +32,15 @@ urlpatterns = [
     # Open Badges credentials: issuer, keys, status lists, the holder's download.
     path("credentials/", include("lms.certificates.credentials.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # One sign-in form (the site's) and so one throttle of failed logins: the admins' own
+    # login pages are replaced by addresses that send people there (lms.accounts.views).
+    path("django-admin/login/", account_views.django_admin_login, name="django_admin_login"),
     path("django-admin/", admin.site.urls),
+    path("admin/login/", account_views.admin_login, name="wagtail_admin_login"),
+    # Every change of every course: programme staff and superusers only (before Wagtail's).
+    path("admin/reports/site-history/", core_views.site_history, name="site_history"),
+    path("admin/reports/site-history/results/", core_views.site_history,
+         {"results_only": True}, name="site_history_results"),
     path("admin/", include(wagtailadmin_urls)),
     # OAuth2 / OpenID Connect provider: JupyterHub signs learners in here.
     path("o/", include((oauth2_provider_urls, "oauth2_provider"))),
@@ -50,6 +59,8 @@ urlpatterns += i18n_patterns(
     path("grading/", include("grading.urls")),
     path("grading/certificates/", include("lms.certificates.urls")),
     path("reports/", include("lms.reports.urls")),
+    # Wagtail's login page for private pages, likewise (before Wagtail's own).
+    path("_util/login/", account_views.page_login, name="page_login"),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 import nbformat
 from nbformat import NotebookNode
@@ -25,6 +27,15 @@ from nbformat import NotebookNode
 MARKERS = (("BEGIN SOLUTION", "END SOLUTION"), ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS"))
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "YOUR ANSWER HERE"
+
+# Shape limits checked before a file is parsed, so that no upload can exhaust the parsers'
+# recursion (json and nbformat's validation recurse per level: a few hundred levels of
+# brackets already raise RecursionError) or make nbformat validate a million cells. Real
+# notebooks stay far below both: a notebook is 7 levels deep without outputs, about 20 with a
+# Plotly figure of GeoJSON or a widget state; course notebooks have tens of cells, a long one
+# a few hundred.
+MAX_DEPTH = 100  # nested JSON arrays and objects, the notebook itself being level 1
+MAX_CELLS = 5000
 
 
 def _(message: str) -> str:
@@ -102,20 +113,55 @@ def nbgrader_metadata(**fields) -> dict:
 # --- Loading and validation ----------------------------------------------------------------
 
 
+# A JSON string, escapes included; the closing quote is optional so that an unterminated
+# string ends the scan instead of being retried from each escaped quote inside it (which would
+# be quadratic).
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+_BRACKET_STEP = [1 if byte in b"[{" else -1 if byte in b"]}" else 0 for byte in range(256)]
+
+
+def json_depth(data: bytes) -> int:
+    """How deeply the arrays and objects of a JSON document nest, brackets inside strings
+    (escaped quotes included) aside.
+
+    Without recursion and in time linear in the bytes, each step in C (a regular expression,
+    ``bytes.translate``, ``accumulate``), so that it can run before ``json.loads``, which is
+    recursive. UTF-8 never uses the bytes of quotes, backslashes or brackets inside a
+    multi-byte character, so the bytes can be scanned as they are. On malformed JSON the
+    number is still an upper bound of what a parser would reach.
+    """
+    brackets = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0)
+
+
 def notebook_load(data: bytes, *, max_bytes: int) -> NotebookNode:
-    """Parse and validate a notebook file; ``NotebookInvalid`` with a one-line reason if not."""
+    """Parse and validate a notebook file; ``NotebookInvalid`` with a one-line reason if not.
+
+    Size, nesting depth and the number of cells are checked before the parsers that cost
+    more see the file (see ``MAX_DEPTH``)."""
     if len(data) > max_bytes:
         raise NotebookInvalid(_("The notebook is %(size)s bytes; the limit is %(limit)s."),
                               {"size": f"{len(data):,}", "limit": f"{max_bytes:,}"})
     try:
-        raw = json.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise NotebookInvalid(_("The file is not UTF-8 text.")) from exc
+    if json_depth(data) > MAX_DEPTH:
+        raise NotebookInvalid(_("The notebook's data is nested more than %(limit)s levels "
+                                "deep; save it again from Jupyter."), {"limit": MAX_DEPTH})
+    try:
+        raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise NotebookInvalid(_("The file is not JSON (line %(line)s: %(error)s)."),
                               {"line": exc.lineno, "error": exc.msg}) from exc
     if not isinstance(raw, dict) or "cells" not in raw or "nbformat" not in raw:
         raise NotebookInvalid(_("The JSON is not a Jupyter notebook (no cells or nbformat)."))
+    if isinstance(raw["cells"], list) and len(raw["cells"]) > MAX_CELLS:
+        # Counted once json has parsed the file (depth-checked and at most max_bytes, so
+        # linear and bounded) and before nbformat validates each cell, which is the slow part.
+        raise NotebookInvalid(_("The notebook has %(count)s cells; the limit is %(limit)s."),
+                              {"count": f"{len(raw['cells']):,}", "limit": f"{MAX_CELLS:,}"})
     if raw.get("nbformat") != 4:
         raise NotebookInvalid(_("Notebook format %(version)s is not supported; save it with "
                                 "Jupyter (format 4)."), {"version": raw.get("nbformat")})

@@ -1,7 +1,12 @@
 """allauth hooks: new accounts get a profile and the learner role; learners whose profile is
 incomplete are asked for it after login (staff who do not learn are not: the profile holds
 the answers the statistics count); ministry officers and programme staff land on the
-ministry dashboard."""
+ministry dashboard.
+
+Failed logins are throttled by allauth (``ACCOUNT_RATE_LIMITS["login_failed"]``), per client
+address and per account, in the shared cache. The site's form is the only place a password is
+taken (see ``lms.accounts.views``), so that throttle holds for every way in.
+"""
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.urls import reverse
@@ -28,3 +33,9 @@ class AccountAdapter(DefaultAccountAdapter):
         if not learner and user_may_see_reports(user=request.user):
             return reverse("reports:dashboard")  # ministry officers, programme staff
         return super().get_login_redirect_url(request)
+
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        # allauth counts an account's failures under "<the request's host>:<login>" when the
+        # sites framework is not installed (it is not here): each host name the site answers
+        # to would give an attacker a fresh count for the same account. The account alone.
+        return credentials.get("email", credentials.get("username", "")).strip().lower()

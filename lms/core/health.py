@@ -1,10 +1,16 @@
 """Reachability of the parts the site depends on, for ``GET /healthz``.
 
 Each check returns a ``Check``; the view answers 200 when every configured part is up and 503
-naming the parts that are not. Checks are bounded by ``HEALTH_CHECK_TIMEOUT`` so that a dead
-dependency makes the endpoint answer slowly, never hang.
+when one is not. Checks are bounded by ``HEALTH_CHECK_TIMEOUT`` so that a dead dependency
+makes the endpoint answer slowly, never hang.
+
+Anyone may ask whether the site is up, but which parts it has, what runs them (database
+vendor, broker transport, hub version) and why one failed (error messages name hosts and
+ports) are for operators only: staff users, or a monitor presenting ``HEALTH_CHECK_TOKEN``
+as ``Authorization: Bearer <token>``.
 """
 
+import hmac
 import logging
 import time
 from dataclasses import asdict, dataclass
@@ -73,13 +79,25 @@ def check_hub() -> Check:
     return _timed("hub", probe)
 
 
-def health_report() -> tuple[bool, dict]:
-    """(all healthy, a JSON-ready report)."""
+def monitoring_token_valid(authorization: str) -> bool:
+    """Whether an ``Authorization`` header carries the monitoring token (never when no token
+    is configured), compared in constant time."""
+    # Read with a default so that the site runs before settings.py defines the token.
+    token = settings.HEALTH_CHECK_TOKEN or ""
+    scheme, _space, presented = authorization.partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(
+        presented.strip().encode(), token.encode())
+
+
+def health_report(*, detailed: bool = False) -> tuple[bool, dict]:
+    """(all healthy, a JSON-ready report). Only ``{"status": "ok"}`` or ``{"status":
+    "fail"}`` unless ``detailed``: then the failing parts and every check's status, detail
+    and duration too (see the module docstring for who may have them)."""
     checks = [check_database(), check_broker(), check_hub()]
     failing = [c.name for c in checks if c.failed]
-    report = {
-        "status": "fail" if failing else "ok",
-        "failing": failing,
-        "checks": {c.name: {k: v for k, v in asdict(c).items() if k != "name"} for c in checks},
-    }
+    report: dict = {"status": "fail" if failing else "ok"}
+    if detailed:
+        report["failing"] = failing
+        report["checks"] = {c.name: {k: v for k, v in asdict(c).items() if k != "name"}
+                            for c in checks}
     return not failing, report

@@ -1,15 +1,52 @@
 """Platform views: health."""
 
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.defaults import permission_denied
+from wagtail.admin.auth import require_admin_access
+from wagtail.admin.views.reports.audit_logging import LogEntriesView
 
-from lms.core.health import health_report
+from lms.accounts.models import Role
+from lms.accounts.selectors import user_roles
+from lms.core.health import health_report, monitoring_token_valid
+
+
+def _operator(request: HttpRequest) -> bool:
+    """Staff, or a monitor with the token: they may see the parts and their details.
+
+    The token is looked at first and the user (a session read) only then, and a database
+    that is down makes the visitor anonymous: /healthz must say 503 then, not fail itself.
+    """
+    if monitoring_token_valid(request.headers.get("Authorization", "")):
+        return True
+    try:
+        return request.user.is_active and request.user.is_staff
+    except DatabaseError:
+        return False
 
 
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 with every part "ok" (or "not_configured"); 503 naming the parts that are down."""
-    healthy, report = health_report()
+    """200 when every part is "ok" (or "not_configured"), 503 when one is down; the parts are
+    named to operators only (``lms.core.health``)."""
+    healthy, report = health_report(detailed=_operator(request))
     return JsonResponse(report, status=200 if healthy else 503)
+
+
+# Wagtail's site history lists every change of every object (titles, editors, times), across
+# courses: programme staff and superusers only. Instructors see the history of what they may
+# edit on each object's own history page.
+_site_history = LogEntriesView.as_view()
+_site_history_results = LogEntriesView.as_view(results_only=True)
+
+
+@require_admin_access
+def site_history(request: HttpRequest, *, results_only: bool = False):
+    user = request.user
+    if not (user.is_superuser or Role.PROGRAMME_STAFF in user_roles(user=user)):
+        return permission_denied(request, PermissionDenied())  # a plain 403, as elsewhere
+    return (_site_history_results if results_only else _site_history)(request)

@@ -21,18 +21,26 @@ from lms.reports.exports import ReportFilterError, percent, report_filters_parse
 from lms.reports.models import YearlyTarget
 from lms.reports.selectors import Cell, YearReport, year_report, years_overview
 
+# What the figures mean; bumped when a definition changes (docs/statistics.md).
+DEFINITIONS_VERSION = 2
+
 
 def _count(cell: Cell) -> dict:
-    return {"value": cell.value, "suppressed": cell.value is None}
+    return {"value": cell.value, "suppressed": cell.value is None,
+            "hidden": None if cell.value is not None else cell.hidden}
 
 
 # --- Serializers (they also write the schema) ------------------------------------------------
 class CountSerializer(serializers.Serializer):
     value = serializers.IntegerField(allow_null=True,
-                                     help_text="The count; null when suppressed.")
-    suppressed = serializers.BooleanField(
-        help_text="True when the count is between 1 and the threshold minus one, or hidden "
-                  "so that a total cannot give such a count back.")
+                                     help_text="The count; null when hidden.")
+    suppressed = serializers.BooleanField(help_text="True when the count is hidden.")
+    hidden = serializers.ChoiceField(
+        choices=["small", "complement"], allow_null=True,
+        help_text="Why it is hidden: `small`, a count from 0 to the threshold minus one "
+                  "(shown as \"<5\"); `complement`, a count of at least the threshold, hidden "
+                  "so that no sum of published figures narrows a small one (shown as \"x\"). "
+                  "Null when shown.")
 
 
 class YearBarSerializer(serializers.Serializer):
@@ -67,7 +75,9 @@ class BreakdownSerializer(serializers.Serializer):
                                           "region, programme or run.")
     title = serializers.CharField()
     rows = BreakdownRowSerializer(many=True)
-    total = BreakdownTotalSerializer(help_text="Over learners who consented.")
+    total = BreakdownTotalSerializer(help_text="Every admitted enrolment (the rows add up to "
+                                               "it; learners who did not consent are under "
+                                               "\"No answer\").")
 
 
 class FunnelSerializer(serializers.Serializer):
@@ -87,11 +97,19 @@ class YearReportSerializer(serializers.Serializer):
     programme = serializers.CharField(allow_null=True, help_text="The programme filter.")
     run = serializers.IntegerField(allow_null=True, help_text="The run filter.")
     suppression_threshold = serializers.IntegerField()
+    definitions_version = serializers.IntegerField(
+        help_text="The version of the definitions in docs/statistics.md these figures follow.")
     target = serializers.IntegerField(allow_null=True)
-    certified = serializers.IntegerField(help_text="Certificates not revoked (exact).")
+    certified = serializers.IntegerField(
+        allow_null=True, help_text="Enrolments with a certificate not revoked: exact for the "
+                                   "year; under a programme or run filter, null when hidden.")
     progress_percent = serializers.FloatField(allow_null=True)
-    enrolled = CountSerializer(help_text="Consenting learners admitted to the year's runs.")
-    completed = CountSerializer()
+    learners = serializers.IntegerField(
+        allow_null=True, help_text="Distinct people among the year's admitted enrolments "
+                                   "(exact; null under a filter).")
+    enrolled = CountSerializer(help_text="Admitted enrolments (enrolled, completed or dropped) "
+                                         "of every learner in the year's runs.")
+    completed = CountSerializer(help_text="Admitted enrolments with a certificate not revoked.")
     dropped = CountSerializer()
     completion_rate_percent = serializers.FloatField(allow_null=True)
     breakdowns = BreakdownSerializer(many=True)
@@ -104,8 +122,9 @@ def year_report_document(report: YearReport, *, programme_key: str | None,
     return {
         "year": report.year, "programme": programme_key, "run": run_id,
         "suppression_threshold": settings.REPORTS_SUPPRESSION_THRESHOLD,
+        "definitions_version": DEFINITIONS_VERSION,
         "target": report.target, "certified": report.certified,
-        "progress_percent": percent(report.progress),
+        "progress_percent": percent(report.progress), "learners": report.learners,
         "enrolled": _count(report.enrolled), "completed": _count(report.completed),
         "dropped": _count(report.dropped),
         "completion_rate_percent": percent(report.completion_rate),
@@ -155,8 +174,9 @@ class YearsView(ReportsAPIView):
 
 
 class YearDetailView(ReportsAPIView):
-    """One year as the dashboard shows it: certified against target, enrolment figures of
-    consenting learners, breakdowns and the funnel of each run. Filter by programme or run."""
+    """One year as the dashboard shows it: certified against target, head counts, breakdowns
+    and the funnel of each run. Filter by programme or run (the breakdowns by people's answers
+    are for the whole year only)."""
 
     @extend_schema(
         operation_id="years_retrieve",

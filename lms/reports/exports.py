@@ -91,13 +91,17 @@ def report_tables(*, year: int, programme_key: str | None = None,
                   run_id: int | None = None) -> list[Table]:
     """Every table of the dashboard for these filters, labels in the active language."""
     report = year_report(year=year, programme_key=programme_key, run_id=run_id)
-    enrolled, certified = _("Enrolled"), _("Certified")
+    enrolled, certified = _("Enrolments (admitted)"), _("Certified")
+    completed = _("Completed (certificate not revoked)")
     tables = [Table(
         key="summary", title=_("Certified in %(year)s against the target") % {"year": year},
         columns=[_("Year"), _("Target"), certified, _("Progress (percent of target)"),
-                 enrolled, _("Completed"), _("Dropped"), _("Completion rate (percent)")],
-        rows=[[report.year, report.target, report.certified, percent(report.progress),
-               _count(report.enrolled), _count(report.completed), _count(report.dropped),
+                 _("Learners (people)"), enrolled, completed, _("Dropped"),
+                 _("Completion rate (percent)")],
+        rows=[[report.year, report.target,
+               report.certified if report.certified is not None else report.completed.display,
+               percent(report.progress), report.learners, _count(report.enrolled),
+               _count(report.completed), _count(report.dropped),
                percent(report.completion_rate)]])]
     tables.append(Table(
         key="years", title=_("Certified and target by year"),
@@ -105,13 +109,13 @@ def report_tables(*, year: int, programme_key: str | None = None,
         rows=[[bar.year, bar.target, bar.certified] for bar in years_overview()]))
     for breakdown in report.breakdowns:
         rows = [[e.label, _count(e), _count(c)] for e, c in breakdown.rows]
-        rows.append([_("Total (consented)"), _count(breakdown.total[0]),
+        rows.append([_("Total"), _count(breakdown.total[0]),
                      _count(breakdown.total[1])])
         tables.append(Table(key=breakdown.key, title=str(breakdown.title),
                             columns=[str(breakdown.title), enrolled, certified], rows=rows))
     tables.append(Table(
         key="funnel", title=_("Runs: from applicants to completion"),
-        columns=[_("Run"), _("Capacity"), _("Applicants"), enrolled, _("Completed"),
+        columns=[_("Run"), _("Capacity"), _("Applicants"), enrolled, completed,
                  _("Completion rate (percent)")],
         rows=[[str(f.run), f.capacity, _count(f.cells["applicants"]),
                _count(f.cells["enrolled"]), _count(f.cells["completed"]),

@@ -1,21 +1,37 @@
 """What the ministry sees: counts only, never people.
 
-- Certified people per year (by the year the run counts towards) against the yearly target:
-  exact, every learner counted (a certificate is a public record).
-- Enrolment figures and the breakdowns by participant status, AI major, gender, age band,
-  region, programme and run count only learners who consented to statistical use.
-- Every count from 1 to ``REPORTS_SUPPRESSION_THRESHOLD - 1`` is shown as "<5"; when one
-  cell of a table is hidden, the next smallest is hidden too, so that the table's total
-  cannot give it back (the differencing attack).
+The rule (documented for the ministry in docs/statistics.md and on the dashboard):
+
+- **Definitions.** Head counts count every learner: *enrolments* are admitted enrolments
+  (enrolled, completed or dropped) of the year's runs; *completed* and *certified* are the
+  enrolments with a certificate that is not revoked (one figure); *dropped* the dropped ones;
+  *learners* the distinct people among the enrolments (one person in two runs is one learner
+  and two enrolments). Consent limits only the breakdowns by people's answers: a learner who
+  did not consent is counted under "No answer", so every breakdown adds up to the head count.
+- **What is exact.** The year's head counts and certified people (a public record, tracked
+  against the target) are published exactly.
+- **What is protected.** Everything below the year (programmes, runs, and the breakdowns by
+  participant status, AI major, gender, age band and region) is one release, whatever filter
+  shows it: a count from 1 to ``T - 1`` (T = ``REPORTS_SUPPRESSION_THRESHOLD``) is shown as
+  "<T" (which reads "0 to T-1": zeros are hidden too when that protects a small count), and
+  further cells are hidden ("x": a count of T or more) until no hidden small count can be
+  narrowed, by any sum of published figures, to fewer values than "<T" allows. Programme
+  figures are protected within the year, run figures within their programme, runs of a
+  hidden programme are hidden with it. The breakdowns by people's answers are published for
+  the whole year only (per run they could be subtracted from the year's). A rate is shown only
+  beside the two counts it divides.
+
+``tests/reports/test_disclosure_audit.py`` checks the rule as an attacker would: it reads every
+published figure through the API over every filter and bounds each hidden count with integer
+programming.
 
 The database does the counting, so a year costs a fixed handful of queries however many
-learners there are: one GROUP BY over the year's enrolments gives the consenting learners'
-answers (each breakdown adds up its rows), the funnels and the certified total; one more
-counts certificates for the years.
+learners there are.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -44,36 +60,97 @@ AGE_BANDS = (("under_20", _("Under 20"), 0, 19), ("20s", _("20–29"), 20, 29),
              ("50_plus", _("50 and over"), 50, 200))
 
 
+SHOWN, SMALL, COMPLEMENT = "shown", "small", "complement"
+
+
 @dataclass
 class Cell:
     key: str
     label: str
-    value: int | None  # None: suppressed
+    value: int | None  # None: hidden
+    hidden: str = SHOWN  # SMALL: shown as "<T" (0 to T-1); COMPLEMENT: "x" (T or more)
 
     @property
     def display(self) -> str:
-        if self.value is None:
+        if self.hidden == SMALL:
             return f"<{settings.REPORTS_SUPPRESSION_THRESHOLD}"
+        if self.hidden == COMPLEMENT:
+            return "x"
         return f"{self.value:,}"
 
 
-def _small(n: int) -> bool:
-    return 0 < n < settings.REPORTS_SUPPRESSION_THRESHOLD
+def _threshold() -> int:
+    return settings.REPORTS_SUPPRESSION_THRESHOLD
 
 
-def suppressed(values: list[tuple[str, str, int]]) -> list[Cell]:
-    """Cells of one table column, small counts hidden (primary and complementary)."""
-    cells = [Cell(key, str(label), None if _small(n) else n) for key, label, n in values]
-    hidden = [c for c in cells if c.value is None]
-    if len(hidden) == 1:
-        shown = [c for c in cells if c.value]
-        if shown:
-            min(shown, key=lambda c: c.value).value = None
-    return cells
+def column_protect(values: list[int], *, total: int | None = None,
+                   caps: list[float] | None = None) -> list[str]:
+    """Which cells of one column to hide, given that the column's total is known.
+
+    Every count from 1 to T-1 is hidden ("<T", read as 0 to T-1). Then, while a hidden small
+    count could be narrowed by the total to fewer than T-1 values (or, for a total under T-1,
+    to fewer than the total itself allows), one more cell is hidden: a zero first (it shows
+    "<T" too, which costs nothing), else the smallest shown count ("x", T or more).
+
+    ``caps`` are upper bounds that other published figures put on each cell (certified
+    cannot exceed enrolled in the same row): a hidden zero whose row caps it at 0 protects
+    nothing, so it is not chosen, and the bounds are counted in.
+    """
+    threshold = _threshold()
+    caps = caps or [math.inf] * len(values)
+    states = [SMALL if 0 < v < threshold else SHOWN for v in values]
+    total = sum(values) if total is None else total
+    needed = min(threshold - 2, total)
+
+    def narrowed() -> bool:
+        hidden = [i for i, state in enumerate(states) if state != SHOWN]
+        rest = sum(values[i] for i in hidden)
+
+        def high_of(j):
+            return min(threshold - 1 if states[j] == SMALL else rest, caps[j])
+
+        for i in hidden:
+            if states[i] != SMALL or values[i] == 0:
+                continue
+            others = [j for j in hidden if j != i]
+            low_others = sum(0 if states[j] == SMALL else threshold for j in others)
+            low = max(0, rest - sum(high_of(j) for j in others))
+            high = min(high_of(i), rest - low_others)
+            if high - low < needed:
+                return True
+        return False
+
+    while any(state == SMALL for state in states) and narrowed():
+        zeros = sorted((i for i, v in enumerate(values) if v == 0 and states[i] == SHOWN
+                        and caps[i] > 0), key=lambda i: -min(caps[i], threshold))
+        if zeros:
+            states[zeros[0]] = SMALL
+            continue
+        shown = [i for i, state in enumerate(states)
+                 if state == SHOWN and values[i] >= threshold]
+        if not shown:
+            break  # nothing left that could protect: the total alone gives as much
+        states[min(shown, key=lambda i: values[i])] = COMPLEMENT
+    return states
 
 
-def total_cell(n: int) -> Cell:
-    return Cell("total", str(_("Total")), None if _small(n) else n)
+def caps_from(cells: list[Cell]) -> list[float]:
+    """Upper bounds that a published column puts on a column of parts of it (certified of
+    enrolled, completed or dropped of enrolled): a shown count, T-1 for "<T", none for "x"."""
+    return [cell.value if cell.value is not None else
+            _threshold() - 1 if cell.hidden == SMALL else math.inf for cell in cells]
+
+
+def cells_protected(values: list[tuple[str, str, int]], *, total: int | None = None,
+                    caps: list[float] | None = None) -> list[Cell]:
+    """The cells of one column, with :func:`column_protect` applied."""
+    states = column_protect([n for _key, _label, n in values], total=total, caps=caps)
+    return [Cell(key, str(label), None if state != SHOWN else n, state)
+            for (key, label, n), state in zip(values, states, strict=True)]
+
+
+def exact_cell(n: int, key: str = "total") -> Cell:
+    return Cell(key, str(_("Total")), n)
 
 
 @dataclass
@@ -96,18 +173,20 @@ class RunFunnel:
 class YearReport:
     year: int
     target: int | None
-    certified: int
+    certified: int | None  # exact for the year; under a filter, None when hidden
     enrolled: Cell
     completed: Cell
     dropped: Cell
     completion_rate: float | None
+    learners: int | None = None  # distinct people (the whole year only)
+    filtered: bool = False  # a programme's or a run's figures (protected), not the year's
     breakdowns: list[Breakdown] = field(default_factory=list)
     funnels: list[RunFunnel] = field(default_factory=list)
 
     @property
     def progress(self) -> float | None:
         """Certified as a share of the target (may pass 1.0)."""
-        if not self.target:
+        if not self.target or self.certified is None:
             return None
         return self.certified / self.target
 
@@ -148,10 +227,9 @@ REPORT_WORK_MEM = "64MB"
 
 def _year_counts(*, runs: list[ProgrammeRun], year: int) -> tuple[list[dict], dict[int, dict]]:
     """One scan of the runs' enrolments, counted in one GROUP BY: for the breakdowns, a row
-    per combination of run and profile answers of consenting admitted learners (enrolled,
-    completed, dropped, certified); for the funnels, every learner of each run (applicants,
-    enrolled, completed, certified). Non-counted learners' answers are not read (NULL), so
-    they add one group per run at most.
+    per combination of run and answers of admitted learners (enrolled, dropped, certified),
+    the answers read only for those who consented (NULL otherwise: "No answer"); for the
+    funnels, each run's totals of every learner (applicants, enrolled, completed, dropped).
 
     Written in SQL (tables and columns from the models' metadata): the profile is joined on
     the enrolment's learner id directly (the ORM would join the users table too), and
@@ -167,25 +245,24 @@ def _year_counts(*, runs: list[ProgrammeRun], year: int) -> tuple[list[dict], di
         return meta.get_field(name).column
 
     dims = [d for d in DIMENSIONS if d != "age_band"]
-    counted = (f"(p.{column(profile, 'stats_consent')} AND "
-               f"e.{column(enrolment, 'status')} IN ({', '.join(['%s'] * len(ADMITTED))}))")
+    placeholders = ", ".join(["%s"] * len(ADMITTED))
+    counted = f"(e.{column(enrolment, 'status')} IN ({placeholders}))"
+    answered = f"(p.{column(profile, 'stats_consent')} AND {counted})"
     birth = f"p.{column(profile, 'birth_year')}"
     bands = " ".join(f"WHEN %s - {birth} BETWEEN %s AND %s THEN %s" for _band in AGE_BANDS)
     status = f"x.{column(enrolment, 'status')}"
     sql = f"""
         SELECT x.run_id, x.counted, {", ".join(f"x.{d}" for d in dims)}, x.age_band,
                COUNT(*) AS applicants,
-               COUNT(*) FILTER (WHERE {status} IN ({", ".join(["%s"] * len(ADMITTED))}))
-                   AS enrolled,
-               COUNT(*) FILTER (WHERE {status} = %s) AS completed,
+               COUNT(*) FILTER (WHERE {status} IN ({placeholders})) AS enrolled,
                COUNT(*) FILTER (WHERE {status} = %s) AS dropped,
                COUNT(x.certificate_id) AS certified
         FROM (
             SELECT e.{column(enrolment, 'run')} AS run_id, e.{column(enrolment, 'status')},
                    {counted} AS counted,
-                   {", ".join(f"CASE WHEN {counted} THEN p.{column(profile, d)} END AS {d}"
+                   {", ".join(f"CASE WHEN {answered} THEN p.{column(profile, d)} END AS {d}"
                               for d in dims)},
-                   CASE WHEN {counted} THEN (CASE {bands} END) END AS age_band,
+                   CASE WHEN {answered} THEN (CASE {bands} END) END AS age_band,
                    c.{certificate.pk.column} AS certificate_id
             FROM {enrolment.db_table} e
             LEFT JOIN {profile.db_table} p
@@ -197,11 +274,11 @@ def _year_counts(*, runs: list[ProgrammeRun], year: int) -> tuple[list[dict], di
         ) x
         GROUP BY x.run_id, x.counted, {", ".join(f"x.{d}" for d in dims)}, x.age_band
     """  # noqa: S608 - identifiers from the models' metadata, values as parameters
-    # The placeholders in the order they appear: the inner SELECT's CASEs (each repeats the
-    # "counted" condition), then the WHERE; the outer SELECT's come first.
-    inner = (list(ADMITTED) * (len(dims) + 2)) + [
+    # The placeholders in the order they appear: the outer SELECT's, then the inner SELECT's
+    # ("counted", each answer's condition, the age band's condition and bands), the WHERE.
+    outer = [*ADMITTED, EnrolmentStatus.DROPPED]
+    inner = list(ADMITTED) + list(ADMITTED) * (len(dims) + 1) + [
         value for key, _label, low, high in AGE_BANDS for value in (year, low, high, key)]
-    outer = [*ADMITTED, EnrolmentStatus.COMPLETED, EnrolmentStatus.DROPPED]
     all_params = outer + inner + [run.pk for run in runs]
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -214,10 +291,10 @@ def _year_counts(*, runs: list[ProgrammeRun], year: int) -> tuple[list[dict], di
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     by_run: dict[int, dict] = {}
     for row in rows:
-        total = by_run.setdefault(row["run_id"], {"applicants": 0, "enrolled": 0,
-                                                  "completed": 0, "certified": 0})
-        for key in total:
+        total = by_run.setdefault(row["run_id"], dict.fromkeys(MEASURES, 0))
+        for key in ("applicants", "enrolled", "dropped"):
             total[key] += row[key]
+        total["completed"] += row["certified"] if row["counted"] else 0
     counts = [row for row in rows if row["counted"]]
     for row in counts:
         if row["ai_major"] is not None:
@@ -225,20 +302,92 @@ def _year_counts(*, runs: list[ProgrammeRun], year: int) -> tuple[list[dict], di
     return counts, by_run
 
 
+MEASURES = ("applicants", "enrolled", "completed", "dropped")
+
+
+@dataclass
+class Hierarchy:
+    """The year's runs and programmes, each measure's cells protected within its parent."""
+
+    programmes: dict[str, dict[str, Cell]]  # programme key -> measure -> cell
+    runs: dict[int, dict[str, Cell]]  # run id -> measure -> cell
+
+
+def _hierarchy(runs: list[ProgrammeRun], by_run: dict[int, dict]) -> Hierarchy:
+    """Programme figures protected within the year's (exact) totals, run figures within their
+    programme's; the runs of a hidden programme are hidden with it (a zero stays a zero)."""
+    empty = dict.fromkeys(MEASURES, 0)
+    keys = sorted({str(r.programme.translation_key) for r in runs})
+    runs_of = {key: [r for r in runs if str(r.programme.translation_key) == key]
+               for key in keys}
+    programmes: dict[str, dict[str, Cell]] = {key: {} for key in keys}
+    run_cells: dict[int, dict[str, Cell]] = {r.pk: {} for r in runs}
+    # Enrolled first: completed and dropped are parts of it (their caps), as enrolled is of
+    # applicants.
+    bound_by = {"applicants": None, "enrolled": "applicants", "completed": "enrolled",
+                "dropped": "enrolled"}
+    for measure in ("applicants", "enrolled", "completed", "dropped"):
+        parent = bound_by[measure]
+        values = [sum(by_run.get(r.pk, empty)[measure] for r in runs_of[k]) for k in keys]
+        caps = caps_from([programmes[k][parent] for k in keys]) if parent else None
+        for key, cell in zip(keys, cells_protected(
+                [(str(k), "", v) for k, v in zip(keys, values, strict=True)], caps=caps),
+                strict=True):
+            programmes[key][measure] = cell
+        for key in keys:
+            members = runs_of[key]
+            run_values = [by_run.get(r.pk, empty)[measure] for r in members]
+            if programmes[key][measure].hidden == SHOWN:
+                run_caps = caps_from([run_cells[r.pk][parent] for r in members]) \
+                    if parent else None
+                cells = cells_protected([(str(r.pk), "", v)
+                                         for r, v in zip(members, run_values, strict=True)],
+                                        caps=run_caps)
+            else:
+                threshold = _threshold()
+                cells = [Cell(str(r.pk), "", v if v == 0 else None,
+                              SHOWN if v == 0 else SMALL if v < threshold else COMPLEMENT)
+                         for r, v in zip(members, run_values, strict=True)]
+            for run, cell in zip(members, cells, strict=True):
+                run_cells[run.pk][measure] = cell
+    return Hierarchy(programmes=programmes, runs=run_cells)
+
+
+def _rate(completed: Cell, enrolled: Cell) -> float | None:
+    """A rate only beside the two counts it divides (never beside a hidden one)."""
+    if completed.value is None or not enrolled.value:
+        return None
+    return completed.value / enrolled.value
+
+
 def year_report(*, year: int, programme_key=None, run_id=None) -> YearReport:
-    """The year's figures, for all runs of the year or one programme's or one run."""
-    runs = list(_runs(year=year, programme_key=programme_key, run_id=run_id))
+    """The year's figures, for all runs of the year or one programme's or one run.
+
+    Whatever the filter, the figures are computed and protected over the whole year, so each
+    figure is published with the same value (or the same mark) everywhere.
+    """
+    all_runs = list(_runs(year=year))
     target = YearlyTarget.objects.filter(year=year).values_list("target", flat=True).first()
-    counts, by_run = _year_counts(runs=runs, year=year)
-    enrolled = sum(row["enrolled"] for row in counts)
-    completed = sum(row["completed"] for row in counts)
+    counts, by_run = _year_counts(runs=all_runs, year=year)
+    hierarchy = _hierarchy(all_runs, by_run)
+    totals = {m: sum(row[m] for row in by_run.values()) for m in MEASURES}
+    runs = list(_runs(year=year, programme_key=programme_key, run_id=run_id))
+    if run_id:
+        head = hierarchy.runs.get(run_id, {}) if runs else {}
+    elif programme_key:
+        head = hierarchy.programmes.get(str(programme_key), {})
+    else:
+        head = {m: exact_cell(totals[m], m) for m in MEASURES}
+    head = {m: head.get(m) or exact_cell(0, m) for m in MEASURES}
+    filtered = bool(run_id or programme_key)
     report = YearReport(
-        # Exact: every learner's valid certificate, consenting or not.
-        year=year, target=target, certified=sum(row["certified"] for row in by_run.values()),
-        enrolled=total_cell(enrolled), completed=total_cell(completed),
-        dropped=total_cell(sum(row["dropped"] for row in counts)),
-        completion_rate=(completed / enrolled) if enrolled >= settings.
-        REPORTS_SUPPRESSION_THRESHOLD else None)
+        year=year, target=target,
+        certified=totals["completed"] if not filtered else head["completed"].value,
+        enrolled=head["enrolled"], completed=head["completed"], dropped=head["dropped"],
+        completion_rate=_rate(head["completed"], head["enrolled"]),
+        learners=None if filtered else Enrolment.objects.filter(
+            run__in=all_runs, status__in=ADMITTED).values("learner").distinct().count(),
+        filtered=filtered)
 
     def breakdown(key, title, categories, of) -> Breakdown:
         enrolled_by, certified_by = Counter(), Counter()
@@ -248,46 +397,54 @@ def year_report(*, year: int, programme_key=None, run_id=None) -> YearReport:
             certified_by[category] += row["certified"]
         values = [(k, label) for k, label in categories]
         if enrolled_by.get(None):
-            values.append((None, _("Not given")))
-        enrolled_cells = suppressed([(str(k), label, enrolled_by[k]) for k, label in values])
-        certified_cells = suppressed([(str(k), label, certified_by[k]) for k, label in values])
+            values.append((None, _("No answer (not given, or no consent)")))
+        enrolled_cells = cells_protected([(str(k), label, enrolled_by[k]) for k, label in values],
+                                         total=totals["enrolled"])
+        certified_cells = cells_protected(
+            [(str(k), label, certified_by[k]) for k, label in values],
+            total=totals["completed"], caps=caps_from(enrolled_cells))
         return Breakdown(key=key, title=str(title),
                          rows=list(zip(enrolled_cells, certified_cells, strict=True)),
-                         total=(total_cell(sum(enrolled_by.values())),
-                                total_cell(sum(certified_by.values()))))
+                         total=(exact_cell(totals["enrolled"]),
+                                exact_cell(totals["completed"])))
 
-    programme_of = {r.pk: r.programme.translation_key for r in runs}
-    report.breakdowns = [
-        breakdown("participant_status", _("Participant status"), ParticipantStatus.choices,
-                  lambda row: row["participant_status"] or None),
-        breakdown("ai_major", _("AI major"), [(True, _("AI-related major")),
-                                             (False, _("Other major"))],
-                  lambda row: row["ai_major"]),
-        breakdown("gender", _("Gender"), Gender.choices, lambda row: row["gender"] or None),
-        breakdown("age_band", _("Age band"), [(k, label) for k, label, *_ in AGE_BANDS],
-                  lambda row: row["age_band"]),
-        breakdown("region", _("Region"), Region.choices, lambda row: row["region"] or None),
-        breakdown("programme", _("Programme"),
-                  sorted({(r.programme.translation_key, r.programme.title) for r in runs},
-                         key=lambda t: t[1]),
-                  lambda row: programme_of[row["run_id"]]),
-        breakdown("run", _("Run"), [(r.pk, str(r)) for r in runs], lambda row: row["run_id"]),
-    ]
-    report.funnels = _funnels(runs, by_run)
+    if not filtered:  # the answers' breakdowns: for the whole year only
+        report.breakdowns = [
+            breakdown("participant_status", _("Participant status"),
+                      ParticipantStatus.choices, lambda row: row["participant_status"] or None),
+            breakdown("ai_major", _("AI major"), [(True, _("AI-related major")),
+                                                 (False, _("Other major"))],
+                      lambda row: row["ai_major"]),
+            breakdown("gender", _("Gender"), Gender.choices, lambda row: row["gender"] or None),
+            breakdown("age_band", _("Age band"), [(k, label) for k, label, *_ in AGE_BANDS],
+                      lambda row: row["age_band"]),
+            breakdown("region", _("Region"), Region.choices,
+                      lambda row: row["region"] or None),
+        ]
+        titles = {str(r.programme.translation_key): r.programme.title for r in all_runs}
+        report.breakdowns.append(Breakdown(
+            key="programme", title=str(_("Programme")),
+            rows=[(_labelled(hierarchy.programmes[k]["enrolled"], titles[k]),
+                   _labelled(hierarchy.programmes[k]["completed"], titles[k]))
+                  for k in sorted(hierarchy.programmes, key=lambda k: titles[k])],
+            total=(exact_cell(totals["enrolled"]), exact_cell(totals["completed"]))))
+    if not run_id:
+        report.breakdowns.append(Breakdown(
+            key="run", title=str(_("Run")),
+            rows=[(_labelled(hierarchy.runs[r.pk]["enrolled"], str(r)),
+                   _labelled(hierarchy.runs[r.pk]["completed"], str(r))) for r in runs],
+            total=(head["enrolled"], head["completed"])))
+    report.funnels = [RunFunnel(run=run, capacity=run.capacity,
+                                cells={m: hierarchy.runs[run.pk][m] for m in
+                                       ("applicants", "enrolled", "completed")},
+                                completion_rate=_rate(hierarchy.runs[run.pk]["completed"],
+                                                      hierarchy.runs[run.pk]["enrolled"]))
+                      for run in runs]
     return report
 
 
-def _funnels(runs, counts: dict[int, dict]) -> list[RunFunnel]:
-    """Capacity, applicants, enrolled, completed per run (all learners: counts only)."""
-    funnels = []
-    for run in runs:
-        row = counts.get(run.pk, {"applicants": 0, "enrolled": 0, "completed": 0})
-        cells = {k: total_cell(row[k]) for k in ("applicants", "enrolled", "completed")}
-        rate = (row["completed"] / row["enrolled"]
-                if row["enrolled"] >= settings.REPORTS_SUPPRESSION_THRESHOLD else None)
-        funnels.append(RunFunnel(run=run, capacity=run.capacity, cells=cells,
-                                 completion_rate=rate))
-    return funnels
+def _labelled(cell: Cell, label: str) -> Cell:
+    return Cell(cell.key, label, cell.value, cell.hidden)
 
 
 @dataclass

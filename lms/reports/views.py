@@ -3,6 +3,7 @@ staff only (403 for others)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import (
@@ -80,7 +81,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "report": report, "chart": _chart(bars), "bars": bars,
         "years": sorted({b.year for b in bars} | {year}), "year": year,
         "programmes": programmes, "programme_key": programme_key or "", "runs": runs,
-        "run_id": run_id, "export_query": urlencode(
+        "run_id": run_id, "threshold": settings.REPORTS_SUPPRESSION_THRESHOLD,
+        "export_query": urlencode(
             {"year": year, "programme": programme_key or "", "run": run_id or ""})})
 
 

@@ -85,7 +85,7 @@ def test_officer_switches_the_year_and_downloads_the_xlsx(page, shoot, live_serv
     assert row["연도"] == last_year
     assert row["목표"] == 400
     assert row["수료증 발급"] == 12
-    assert row["수강 중"] == 21
+    assert row["수강 등록(수료·중도 포기 포함)"] == 21
     sheets = {ws.title: list(ws.iter_rows(values_only=True)) for ws in workbook.worksheets}
     region = next(rows for title, rows in sheets.items() if title == "지역")
     busan = next(r for r in region if r[0] == "부산광역시")

@@ -31,11 +31,11 @@ MATRIX = [
     (f"{ENROLMENTS}:list", None, {"learner": NO_ADMIN, "ministry_officer": NO_ADMIN,
                                   "instructor": ALLOWED, "programme_staff": ALLOWED}),
     (f"{ENROLMENTS}:add", None, {"instructor": FORBIDDEN, "programme_staff": ALLOWED}),
-    (f"{ENROLMENTS}:edit", "e", {"instructor": DENIED, "programme_staff": ALLOWED}),
+    (f"{ENROLMENTS}:edit", "e", {"instructor": FORBIDDEN, "programme_staff": ALLOWED}),
     (f"{ENROLMENTS}:approve", "e", {"instructor": FORBIDDEN, "programme_staff": ALLOWED}),
     (f"{ENROLMENTS}:drop", "e", {"learner": NO_ADMIN, "instructor": FORBIDDEN,
                                  "programme_staff": ALLOWED}),
-    (f"{ENROLMENTS}:delete", "e", {"instructor": DENIED, "programme_staff": DENIED}),
+    (f"{ENROLMENTS}:delete", "e", {"instructor": FORBIDDEN, "programme_staff": DENIED}),
 ]
 CASES = [pytest.param(name, arg, role, outcome, id=f"{name.split(':')[1]}-{name[16:]}-{role}")
          for name, arg, outcomes in MATRIX for role, outcome in outcomes.items()]

@@ -9,7 +9,7 @@ from courses.models import Enrolment
 from lms.accounts.models import LearnerProfile
 from lms.certificates.models import Certificate
 from lms.reports.models import YearlyTarget
-from lms.reports.selectors import suppressed, year_report
+from lms.reports.selectors import cells_protected, year_report
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +51,7 @@ def test_certified_against_the_target(run):
     assert report.progress_percent == 28
 
 
-def test_breakdowns_count_only_consenting_learners(run):
+def test_breakdowns_read_only_consenting_learners_answers_and_head_counts_count_all(run):
     for _ in range(6):
         learner_with(run, participant_status="job_seeker", gender="female", region="busan",
                      birth_year=run.year - 25, ai_major=False)
@@ -63,26 +63,38 @@ def test_breakdowns_count_only_consenting_learners(run):
     rows = {enrolled.key: enrolled.value for enrolled, _certified in status.rows}
 
     assert rows["job_seeker"] == 6
-    assert rows["employed"] == 0  # they did not consent
+    assert rows["employed"] == 0  # their answers are not read: they did not consent
+    assert rows["None"] == 5  # counted under "No answer"
     ages = {e.key: e.value for e, _c in {b.key: b for b in report.breakdowns}["age_band"].rows}
     assert ages["20s"] == 6
-    assert report.enrolled.value == 6
+    assert report.enrolled.value == 11  # head counts count every learner
+    assert status.total[0].value == 11
 
 
 def test_small_counts_are_hidden_and_cannot_be_recovered_from_the_total():
-    cells = suppressed([("a", "A", 10), ("b", "B", 3), ("c", "C", 7), ("d", "D", 0)])
+    cells = cells_protected([("a", "A", 10), ("b", "B", 3), ("c", "C", 7), ("d", "D", 0)])
     shown = {c.key: c.value for c in cells}
 
     assert shown["b"] is None  # 3 < 5
-    assert shown["c"] is None  # hidden too: otherwise 20 - 10 - 7 = 3 gives it back
+    # Hidden too, as "<5" (0 to 4): otherwise 20 - 10 - 7 - 0 = 3 gives it back. A zero
+    # hides a small count at no cost.
+    assert shown["d"] is None
     assert shown["a"] == 10
-    assert shown["d"] == 0
-    assert [c.display for c in cells][1] == "<5"
+    assert shown["c"] == 7
+    assert [c.display for c in cells] == ["10", "<5", "7", "<5"]
 
 
-def test_two_small_counts_need_no_second_suppression():
-    cells = suppressed([("a", "A", 10), ("b", "B", 3), ("c", "C", 2)])
-    assert [c.value for c in cells] == [10, None, None]
+def test_a_shown_count_is_hidden_as_x_when_no_zero_can_protect():
+    # 4 + 4 = 8 with both at most 4 pins both to 4: the 10 is hidden too ("x": 5 or more).
+    cells = cells_protected([("a", "A", 10), ("b", "B", 4), ("c", "C", 4)])
+    assert [c.display for c in cells] == ["x", "<5", "<5"]
+    assert [c.value for c in cells] == [None, None, None]
+
+
+def test_two_small_counts_with_room_need_nothing_more():
+    # 3 + 2 = 5: each is still anything from 1 to 4, as much as "<5" says.
+    cells = cells_protected([("a", "A", 10), ("b", "B", 3), ("c", "C", 2)])
+    assert [c.display for c in cells] == ["10", "<5", "<5"]
 
 
 @pytest.mark.parametrize(("role_user", "status"), [
@@ -182,18 +194,18 @@ def test_the_sql_counts_match_counting_enrolment_by_enrolment(run, programme, se
     report = year_report(year=run.year)
 
     counted = [e for e in Enrolment.objects.select_related("learner__profile")
-               if e.status in ("enrolled", "completed", "dropped")
-               and e.learner.profile.stats_consent]
+               if e.status in ("enrolled", "completed", "dropped")]
     certified = {c.enrolment_id for c in Certificate.objects.filter(revoked_at__isnull=True)}
     expected_gender = {}
     for e in counted:
-        key = str(e.learner.profile.gender or None)
+        profile = e.learner.profile
+        key = str((profile.gender if profile.stats_consent else None) or None)
         enrolled, certs = expected_gender.get(key, (0, 0))
         expected_gender[key] = (enrolled + 1, certs + (e.pk in certified))
     gender = {k: v for k, v in _column(report, "gender").items() if v != (0, 0)}
     assert gender == expected_gender
     assert report.enrolled.value == len(counted)
-    assert report.completed.value == sum(e.status == "completed" for e in counted)
+    assert report.completed.value == sum(e.pk in certified for e in counted)
     assert report.dropped.value == sum(e.status == "dropped" for e in counted)
     runs = _column(report, "run")
     assert runs[str(second.pk)][0] == sum(e.run_id == second.pk for e in counted)

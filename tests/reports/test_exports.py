@@ -98,8 +98,9 @@ def test_every_dashboard_table_is_exported(run, populated):
 def test_the_summary_has_the_dashboards_numbers(run, populated):
     summary = tables_by_key(report_tables(year=run.year))["summary"]
 
-    # year, target, certified, progress, enrolled, completed, dropped, completion rate
-    assert summary.rows == [[run.year, 40, 6, 15.0, 13, 6, 0, 46.2]]
+    # year, target, certified, progress, learners, enrolments, completed, dropped, rate:
+    # head counts count every learner (the dropped one did not consent, and counts)
+    assert summary.rows == [[run.year, 40, 6, 15.0, 14, 14, 6, 1, 42.9]]
     assert len(summary.columns) == len(summary.rows[0])
 
 
@@ -109,8 +110,10 @@ def test_small_counts_are_suppressed_as_in_the_dashboard(run, populated):
 
     assert rows["Employed"] == [6, 6]
     assert rows["Job seeker"] == ["<5", 0]  # 2 learners
-    assert rows["Other"] == ["<5", 0]  # 5, hidden too: the total would give the 2 back
-    assert rows["Total (consented)"] == [13, 6]
+    # 1 learner who did not consent: hidden too, so the total does not give the 2 back
+    assert rows["No answer (not given, or no consent)"] == ["<5", 0]
+    assert rows["Other"] == [5, 0]
+    assert rows["Total"] == [14, 6]
 
 
 def test_years_and_funnel(run, populated):
@@ -121,10 +124,10 @@ def test_years_and_funnel(run, populated):
 
 
 def test_rates_are_blank_when_the_dashboard_shows_none(run):
-    learner_with(run, status="completed")  # one learner: no rate from a small count
-    summary = tables_by_key(report_tables(year=run.year))["summary"]
-    assert summary.rows[0][4] == "<5"
-    assert summary.rows[0][7] is None
+    learner_with(run, status="completed")  # one learner: no rate beside a hidden count
+    summary = tables_by_key(report_tables(year=run.year, run_id=run.pk))["summary"]
+    assert summary.rows[0][5] == "<5"
+    assert summary.rows[0][8] is None
 
 
 @pytest.mark.parametrize(("value", "safe"), [
@@ -181,7 +184,7 @@ def test_the_csv_download_streams_every_table(client, ministry_officer, run, pop
     assert len(sections) == len(report_tables(year=run.year))
     summary = sections[f"Certified in {run.year} against the target"]
     assert summary[0][:3] == ["Year", "Target", "Certified"]
-    assert summary[1] == [str(run.year), "40", "6", "15.0", "13", "6", "0", "46.2"]
+    assert summary[1] == [str(run.year), "40", "6", "15.0", "14", "14", "6", "1", "42.9"]
     status = {row[0]: row[1:] for row in sections["Participant status"]}
     assert status["Job seeker"] == ["<5", "0"]
 
@@ -195,7 +198,7 @@ def test_a_csv_of_one_table(client, ministry_officer, run, populated):
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content)
                                        .decode("utf-8-sig"))))
     assert len(rows[0]) == 3  # category, enrolled, certified: no title line
-    assert rows[-1][1:] == ["13", "6"]
+    assert rows[-1][1:] == ["14", "6"]
 
 
 def test_the_xlsx_download_has_a_sheet_per_table(client, ministry_officer, run, populated):
@@ -212,7 +215,7 @@ def test_the_xlsx_download_has_a_sheet_per_table(client, ministry_officer, run, 
     assert len(book.sheetnames) == len(report_tables(year=run.year))
     summary = book.worksheets[0]
     assert all(cell.font.bold for cell in summary[1])
-    assert [c.value for c in summary[2]] == [run.year, 40, 6, 15, 13, 6, 0, 46.2]
+    assert [c.value for c in summary[2]] == [run.year, 40, 6, 15, 14, 14, 6, 1, 42.9]
     status = {row[0]: row[1:] for row in book["Participant status"].iter_rows(
         min_row=2, values_only=True)}
     assert status["Employed"] == (6, 6)
@@ -294,7 +297,7 @@ def test_export_stats_json(run, populated):
     tables = {t["key"]: t for t in document["tables"]}
     assert document["year"] == run.year
     assert document["suppression_threshold"] == 5
-    assert tables["summary"]["rows"] == [[run.year, 40, 6, 15.0, 13, 6, 0, 46.2]]
+    assert tables["summary"]["rows"] == [[run.year, 40, 6, 15.0, 14, 14, 6, 1, 42.9]]
     assert ["<5", 0] in [row[1:] for row in tables["participant_status"]["rows"]]
     assert_no_people(out.getvalue(), populated)
 

@@ -148,7 +148,16 @@ OWN = [
     Entry("api/targets/", lambda s: "/api/targets/", row(401, 403, 403, 403, 403, 200, 200, 200),
           auth="token"),
     Entry("api/schema/", lambda s: "/api/schema/", everyone(200)),
+    # The login addresses of the admins and of Wagtail's private pages take no password: they
+    # send the anonymous to the site's sign-in form (one form, one throttle), let those who may
+    # enter go on to ``next`` and tell the others (signed in) that they have no access.
     Entry("<lang>/accounts/admin-login/", lambda s: ko("admin_login") + "?next=/admin/",
+          row(LOGIN, 403, 403, 302, 302, 302, 403, 302), post=everyone(405)),
+    Entry("admin/login/", lambda s: "/admin/login/?next=/admin/pages/",
+          row(LOGIN, 403, 403, 302, 302, 302, 403, 302), post=everyone(405)),
+    Entry("django-admin/login/", lambda s: "/django-admin/login/?next=/django-admin/",
+          row(LOGIN, 403, 403, 403, 403, 403, 403, 302), post=everyone(405)),
+    Entry("<lang>/_util/login/", lambda s: ko("page_login") + "?next=/ko/",
           signed_in(403, anonymous=LOGIN), post=everyone(405)),
     # The learner's profile.
     Entry("<lang>/accounts/profile/", lambda s: ko("profile"), signed_in(200),
@@ -235,6 +244,35 @@ def _snippet(model: str, action: str = "", pk: int | None = None) -> str:
         f"{pk}/" if pk is not None else "")
 
 
+def _chooser(model: str, action: str = "") -> str:
+    return f"/admin/snippets/choose/{model}/" + (f"{action}/" if action else "")
+
+
+def _object_views(model: str, obj: Callable[[Site], object], **rows: dict) -> list[Entry]:
+    """Wagtail's views of one snippet beyond edit (ScopedSnippetViewSet): delete, usage,
+    history and its results. An object outside what its listing shows the user is refused
+    with a 403 before Wagtail's model-permission check (which redirects to the dashboard)."""
+    route = f"admin/snippets/{model}/{{}}/<int:pk>/"
+    return [Entry(route.format(action), lambda s, a=action: _snippet(model, a, obj(s).pk),
+                  expected, accepts_post=(action == "delete") or None)
+            for action, expected in rows.items()]
+
+
+def _choosers(model: str, chosen: Callable[[Site], object], lists: dict,
+              picks: dict) -> list[Entry]:
+    """The snippet's chooser (ScopedChooserViewSet): it lists and returns only what the
+    listing shows the user. ``lists``: the choose pages; ``picks``: choosing the object."""
+    return [
+        Entry(f"admin/snippets/choose/{model}/", lambda s: _chooser(model), lists),
+        Entry(f"admin/snippets/choose/{model}/results/",
+              lambda s: _chooser(model, "results"), lists),
+        Entry(f"admin/snippets/choose/{model}/chosen/<str:pk>/",
+              lambda s: _chooser(model, f"chosen/{chosen(s).pk}"), picks),
+        Entry(f"admin/snippets/choose/{model}/chosen-multiple/",
+              lambda s: _chooser(model, "chosen-multiple") + f"?id={chosen(s).pk}", lists),
+    ]
+
+
 OWN_ADMIN = [
     Entry("admin/gradebook/", lambda s: "/admin/gradebook/", admin_row(200, 200, 200, 200)),
     Entry("admin/gradebook/<int:course_id>/<int:run_id>/", lambda s: _gradebook(s),
@@ -289,7 +327,36 @@ OWN_ADMIN = [
           lambda s: _snippet("grading/assignment", "results"), admin_row(200, 200, 200, 200)),
     Entry("admin/snippets/grading/assignment/edit/<int:pk>/",
           lambda s: _snippet("grading/assignment", "edit", s.assignment.pk),
-          admin_row(302, 200, 200, 200), accepts_post=True),
+          admin_row(403, 200, 200, 200), accepts_post=True),
+    # Every other view of one assignment, run or enrolment follows the listing: the instructor
+    # of another course gets a 403 for the course's assignment (its title, editors and times
+    # stay hidden). Enrolments are seen per programme, and both instructors teach in this one:
+    # there Wagtail's model permissions decide (instructors may only list enrolments). Another
+    # programme's instructor: tests/security/test_admin_object_scope.py.
+    *_object_views("grading/assignment", lambda s: s.assignment,
+                   delete=admin_row(403, 302, 200, 200),
+                   usage=admin_row(403, 200, 200, 200),
+                   history=admin_row(403, 200, 200, 200),
+                   **{"history-results": admin_row(403, 200, 200, 200)}),
+    *_choosers("grading/assignment", lambda s: s.assignment,
+               lists=admin_row(200, 200, 200, 200), picks=admin_row(403, 200, 200, 200)),
+    *_object_views("courses/programmerun", lambda s: s.run,
+                   usage=admin_row(302, 302, 200, 200),
+                   history=admin_row(302, 302, 200, 200),
+                   **{"history-results": admin_row(302, 302, 200, 200)}),
+    *_choosers("courses/programmerun", lambda s: s.run,
+               lists=admin_row(200, 200, 200, 200), picks=admin_row(200, 200, 200, 200)),
+    *_object_views("courses/enrolment", lambda s: s.enrolment,
+                   delete=admin_row(302, 302, 302, 200),
+                   usage=admin_row(302, 302, 200, 200),
+                   history=admin_row(302, 302, 200, 200),
+                   **{"history-results": admin_row(302, 302, 200, 200)}),
+    *_choosers("courses/enrolment", lambda s: s.enrolment,
+               lists=admin_row(200, 200, 200, 200), picks=admin_row(200, 200, 200, 200)),
+    Entry("admin/reports/site-history/", lambda s: "/admin/reports/site-history/",
+          admin_row(403, 403, 200, 200)),
+    Entry("admin/reports/site-history/results/",
+          lambda s: "/admin/reports/site-history/results/", admin_row(403, 403, 200, 200)),
     Entry("admin/snippets/certificates/certificate/",
           lambda s: _snippet("certificates/certificate"),
           admin_row(302, 302, 200, 200)),
@@ -327,7 +394,7 @@ THIRD_PARTY = [
     Entry(None, _page("course"), everyone(200)),
     Entry(None, _page("module"), everyone(200)),
     Entry(None, lambda s: "/ko/no-such-page/", everyone(404)),
-    Entry(None, lambda s: "/ko/_util/login/", everyone(200)),
+    Entry(None, lambda s: "/ko/_util/authenticate_with_password/1/1/", everyone(404)),
     Entry(None, lambda s: s.document.url, everyone(200)),
     # The Wagtail admin: authoring roles only; each instructor edits their own course.
     Entry(None, lambda s: "/admin/", admin_row(200, 200, 200, 200)),
