@@ -26,21 +26,17 @@ DEFINITIONS_VERSION = 2
 
 
 def _count(cell: Cell) -> dict:
-    return {"value": cell.value, "suppressed": cell.value is None,
-            "hidden": None if cell.value is not None else cell.hidden}
+    return {"value": cell.value, "suppressed": cell.value is None}
 
 
 # --- Serializers (they also write the schema) ------------------------------------------------
 class CountSerializer(serializers.Serializer):
     value = serializers.IntegerField(allow_null=True,
                                      help_text="The count; null when hidden.")
-    suppressed = serializers.BooleanField(help_text="True when the count is hidden.")
-    hidden = serializers.ChoiceField(
-        choices=["small", "complement"], allow_null=True,
-        help_text="Why it is hidden: `small`, a count from 0 to the threshold minus one "
-                  "(shown as \"<5\"); `complement`, a count of at least the threshold, hidden "
-                  "so that no sum of published figures narrows a small one (shown as \"x\"). "
-                  "Null when shown.")
+    suppressed = serializers.BooleanField(
+        help_text="True when the count is hidden (\"x\" on the dashboard): a count from 1 to "
+                  "the threshold minus one, or another count hidden so that no sum of "
+                  "published figures narrows one. A hidden count may be any count.")
 
 
 class YearBarSerializer(serializers.Serializer):

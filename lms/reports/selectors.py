@@ -12,14 +12,16 @@ The rule (documented for the ministry in docs/statistics.md and on the dashboard
   against the target) are published exactly.
 - **What is protected.** Everything below the year (programmes, runs, and the breakdowns by
   participant status, AI major, gender, age band and region) is one release, whatever filter
-  shows it: a count from 1 to ``T - 1`` (T = ``REPORTS_SUPPRESSION_THRESHOLD``) is shown as
-  "<T" (which reads "0 to T-1": zeros are hidden too when that protects a small count), and
-  further cells are hidden ("x": a count of T or more) until no hidden small count can be
-  narrowed, by any sum of published figures, to fewer values than "<T" allows. Programme
+  shows it: a count from 1 to ``T - 1`` (T = ``REPORTS_SUPPRESSION_THRESHOLD``) is hidden,
+  and further cells (a zero, or the smallest count) are hidden until no hidden small count
+  can be narrowed, by any sum of published figures, to fewer than T - 1 values. Every hidden
+  cell shows the same mark, "x": it may be any count (a mark for "small" would bound it, a
+  mark for "large" would bound its neighbours). Programme
   figures are protected within the year, run figures within their programme, runs of a
-  hidden programme are hidden with it. The breakdowns by people's answers are published for
-  the whole year only (per run they could be subtracted from the year's). A rate is shown only
-  beside the two counts it divides.
+  hidden programme are hidden with it (zeros too), and the pattern is then checked by
+  integer programming (``lms.reports.protection``) and widened until nothing narrows. The
+  breakdowns by people's answers are published for the whole year only (per run they could
+  be subtracted from the year's). A rate is shown only beside the two counts it divides.
 
 ``tests/reports/test_disclosure_audit.py`` checks the rule as an attacker would: it reads every
 published figure through the API over every filter and bounds each hidden count with integer
@@ -31,11 +33,13 @@ learners there are.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import (
     Case,
@@ -53,6 +57,7 @@ from courses.models.runs import EnrolmentStatus
 from lms.accounts.models import Gender, LearnerProfile, ParticipantStatus, Region
 from lms.certificates.models import Certificate
 from lms.reports.models import YearlyTarget
+from lms.reports.protection import hierarchy_verify
 
 ADMITTED = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED, EnrolmentStatus.DROPPED)
 AGE_BANDS = (("under_20", _("Under 20"), 0, 19), ("20s", _("20–29"), 20, 29),
@@ -68,13 +73,14 @@ class Cell:
     key: str
     label: str
     value: int | None  # None: hidden
-    hidden: str = SHOWN  # SMALL: shown as "<T" (0 to T-1); COMPLEMENT: "x" (T or more)
+    # Why it is hidden, for this module only: SMALL (a count from 1 to T-1, or a zero hidden
+    # to protect one) or COMPLEMENT (a larger count hidden to protect one). Published as the
+    # same "x" either way: a mark that told them apart would bound the hidden counts.
+    hidden: str = SHOWN
 
     @property
     def display(self) -> str:
-        if self.hidden == SMALL:
-            return f"<{settings.REPORTS_SUPPRESSION_THRESHOLD}"
-        if self.hidden == COMPLEMENT:
+        if self.hidden != SHOWN:
             return "x"
         return f"{self.value:,}"
 
@@ -83,14 +89,33 @@ def _threshold() -> int:
     return settings.REPORTS_SUPPRESSION_THRESHOLD
 
 
-def column_protect(values: list[int], *, total: int | None = None,
-                   caps: list[float] | None = None) -> list[str]:
-    """Which cells of one column to hide, given that the column's total is known.
+def _narrowed(values: list[int], states: list[str], *, needed: int,
+              caps: list[float]) -> bool:
+    """Whether the column's total and the bounds narrow a hidden small count to fewer values
+    than ``needed`` allows (a hidden cell, "x", may be any count up to its bound)."""
+    threshold = _threshold()
+    hidden = [i for i, state in enumerate(states) if state != SHOWN]
+    rest = sum(values[i] for i in hidden)
+    for i in hidden:
+        if not 0 < values[i] < threshold:
+            continue
+        low = max(0, rest - sum(min(caps[j], rest) for j in hidden if j != i))
+        high = min(caps[i], rest)
+        if high - low < needed:
+            return True
+    return False
 
-    Every count from 1 to T-1 is hidden ("<T", read as 0 to T-1). Then, while a hidden small
+
+def column_protect(values: list[int], *, total: int | None = None,
+                   caps: list[float] | None = None, forced=()) -> tuple[list[str], bool]:
+    """Which cells of one column to hide, given that the column's total is known, and
+    whether that protects every small count (False: only hiding the total would).
+
+    Every count from 1 to T-1 is hidden, and the cells ``forced``. Then, while a hidden small
     count could be narrowed by the total to fewer than T-1 values (or, for a total under T-1,
-    to fewer than the total itself allows), one more cell is hidden: a zero first (it shows
-    "<T" too, which costs nothing), else the smallest shown count ("x", T or more).
+    to fewer than the total itself allows), one more cell is hidden: a zero when the hidden
+    sum leaves room (it costs nothing), else the smallest count of T or more. Hidden cells
+    all show "x" and bound nothing.
 
     ``caps`` are upper bounds that other published figures put on each cell (certified
     cannot exceed enrolled in the same row): a hidden zero whose row caps it at 0 protects
@@ -99,52 +124,42 @@ def column_protect(values: list[int], *, total: int | None = None,
     threshold = _threshold()
     caps = caps or [math.inf] * len(values)
     states = [SMALL if 0 < v < threshold else SHOWN for v in values]
+    for i in forced:
+        if states[i] == SHOWN:
+            states[i] = COMPLEMENT if values[i] >= threshold else SMALL
     total = sum(values) if total is None else total
     needed = min(threshold - 2, total)
 
-    def narrowed() -> bool:
-        hidden = [i for i, state in enumerate(states) if state != SHOWN]
-        rest = sum(values[i] for i in hidden)
-
-        def high_of(j):
-            return min(threshold - 1 if states[j] == SMALL else rest, caps[j])
-
-        for i in hidden:
-            if states[i] != SMALL or values[i] == 0:
-                continue
-            others = [j for j in hidden if j != i]
-            low_others = sum(0 if states[j] == SMALL else threshold for j in others)
-            low = max(0, rest - sum(high_of(j) for j in others))
-            high = min(high_of(i), rest - low_others)
-            if high - low < needed:
-                return True
-        return False
-
-    while any(state == SMALL for state in states) and narrowed():
+    while _narrowed(values, states, needed=needed, caps=caps):
+        rest = sum(v for v, state in zip(values, states, strict=True) if state != SHOWN)
         zeros = sorted((i for i, v in enumerate(values) if v == 0 and states[i] == SHOWN
                         and caps[i] > 0), key=lambda i: -min(caps[i], threshold))
-        if zeros:
+        if zeros and rest >= needed:  # a zero helps only when the hidden sum leaves room
             states[zeros[0]] = SMALL
             continue
         shown = [i for i, state in enumerate(states)
                  if state == SHOWN and values[i] >= threshold]
         if not shown:
-            break  # nothing left that could protect: the total alone gives as much
+            return states, False  # nothing left here that could protect
         states[min(shown, key=lambda i: values[i])] = COMPLEMENT
-    return states
+    return states, True
 
 
 def caps_from(cells: list[Cell]) -> list[float]:
     """Upper bounds that a published column puts on a column of parts of it (certified of
-    enrolled, completed or dropped of enrolled): a shown count, T-1 for "<T", none for "x"."""
-    return [cell.value if cell.value is not None else
-            _threshold() - 1 if cell.hidden == SMALL else math.inf for cell in cells]
+    enrolled, completed or dropped of enrolled): a shown count; none for "x"."""
+    return [cell.value if cell.value is not None else math.inf for cell in cells]
 
 
 def cells_protected(values: list[tuple[str, str, int]], *, total: int | None = None,
-                    caps: list[float] | None = None) -> list[Cell]:
-    """The cells of one column, with :func:`column_protect` applied."""
-    states = column_protect([n for _key, _label, n in values], total=total, caps=caps)
+                    caps: list[float] | None = None, forced=(),
+                    failed: list | None = None) -> list[Cell]:
+    """The cells of one column, with :func:`column_protect` applied (``failed`` gets an
+    item when the column could not protect its small counts by itself)."""
+    states, protected = column_protect([n for _key, _label, n in values], total=total,
+                                       caps=caps, forced=forced)
+    if not protected and failed is not None:
+        failed.append(values)
     return [Cell(key, str(label), None if state != SHOWN else n, state)
             for (key, label, n), state in zip(values, states, strict=True)]
 
@@ -315,41 +330,81 @@ class Hierarchy:
 
 def _hierarchy(runs: list[ProgrammeRun], by_run: dict[int, dict]) -> Hierarchy:
     """Programme figures protected within the year's (exact) totals, run figures within their
-    programme's; the runs of a hidden programme are hidden with it (a zero stays a zero)."""
+    programme's; the runs of a hidden programme are hidden with it, zeros too."""
     empty = dict.fromkeys(MEASURES, 0)
     keys = sorted({str(r.programme.translation_key) for r in runs})
     runs_of = {key: [r for r in runs if str(r.programme.translation_key) == key]
                for key in keys}
     programmes: dict[str, dict[str, Cell]] = {key: {} for key in keys}
     run_cells: dict[int, dict[str, Cell]] = {r.pk: {} for r in runs}
-    # Enrolled first: completed and dropped are parts of it (their caps), as enrolled is of
-    # applicants.
-    bound_by = {"applicants": None, "enrolled": "applicants", "completed": "enrolled",
-                "dropped": "enrolled"}
-    for measure in ("applicants", "enrolled", "completed", "dropped"):
-        parent = bound_by[measure]
-        values = [sum(by_run.get(r.pk, empty)[measure] for r in runs_of[k]) for k in keys]
-        caps = caps_from([programmes[k][parent] for k in keys]) if parent else None
-        for key, cell in zip(keys, cells_protected(
-                [(str(k), "", v) for k, v in zip(keys, values, strict=True)], caps=caps),
-                strict=True):
-            programmes[key][measure] = cell
-        for key in keys:
-            members = runs_of[key]
-            run_values = [by_run.get(r.pk, empty)[measure] for r in members]
-            if programmes[key][measure].hidden == SHOWN:
-                run_caps = caps_from([run_cells[r.pk][parent] for r in members]) \
-                    if parent else None
-                cells = cells_protected([(str(r.pk), "", v)
-                                         for r, v in zip(members, run_values, strict=True)],
-                                        caps=run_caps)
-            else:
-                threshold = _threshold()
-                cells = [Cell(str(r.pk), "", v if v == 0 else None,
-                              SHOWN if v == 0 else SMALL if v < threshold else COMPLEMENT)
-                         for r, v in zip(members, run_values, strict=True)]
-            for run, cell in zip(members, cells, strict=True):
-                run_cells[run.pk][measure] = cell
+    # Each measure is bounded by published others: enrolled by applicants; completed and
+    # dropped by what enrolled leaves once the other is taken away (completed + dropped <=
+    # enrolled). Dropped is protected again once completed is known.
+    def caps_of(cells_of, measure) -> list[float] | None:
+        if measure == "applicants":
+            return None
+        if measure == "enrolled":
+            return caps_from([c["applicants"] for c in cells_of])
+        other = "dropped" if measure == "completed" else "completed"
+        return [cap - (c[other].value if other in c and c[other].value is not None else 0)
+                for cap, c in zip(caps_from([c["enrolled"] for c in cells_of]), cells_of,
+                                  strict=True)]
+
+    # A programme whose runs cannot protect a small count among themselves (two runs, one
+    # small, say) is hidden too: then its total is not known and its runs are safe.
+    forced: dict[str, set[int]] = {m: set() for m in MEASURES}
+    for _round in range(len(keys) * len(MEASURES) + 1):
+        escalated = False
+        for measure in ("applicants", "enrolled", "dropped", "completed", "dropped"):
+            values = [sum(by_run.get(r.pk, empty)[measure] for r in runs_of[k]) for k in keys]
+            for key, cell in zip(keys, cells_protected(
+                    [(str(k), "", v) for k, v in zip(keys, values, strict=True)],
+                    caps=caps_of([programmes[k] for k in keys], measure),
+                    forced=forced[measure]), strict=True):
+                programmes[key][measure] = cell
+            for index, key in enumerate(keys):
+                members = runs_of[key]
+                run_values = [by_run.get(r.pk, empty)[measure] for r in members]
+                if programmes[key][measure].hidden == SHOWN:
+                    failed: list = []
+                    cells = cells_protected(
+                        [(str(r.pk), "", v) for r, v in zip(members, run_values, strict=True)],
+                        caps=caps_of([run_cells[r.pk] for r in members], measure),
+                        failed=failed)
+                    if failed:
+                        forced[measure].add(index)
+                        escalated = True
+                else:  # hidden with their programme, zeros too (they would give it back)
+                    threshold = _threshold()
+                    cells = [Cell(str(r.pk), "", None, SMALL if v < threshold else COMPLEMENT)
+                             for r, v in zip(members, run_values, strict=True)]
+                for run, cell in zip(members, cells, strict=True):
+                    run_cells[run.pk][measure] = cell
+        if not escalated:
+            break
+    # Then as an attacker would: integer programming over every programme and run figure,
+    # hiding more until no hidden small figure can be narrowed (cached: a pure function of
+    # the counts).
+    threshold = _threshold()
+    states = {("programme", k, m): programmes[k][m].hidden for k in keys for m in MEASURES}
+    states.update({("run", r.pk, m): run_cells[r.pk][m].hidden for r in runs
+                   for m in MEASURES})
+    values = {("run", r.pk, m): by_run.get(r.pk, empty)[m] for r in runs for m in MEASURES}
+    values.update({("programme", k, m): sum(values[("run", r.pk, m)] for r in runs_of[k])
+                   for k in keys for m in MEASURES})
+    members = {k: [r.pk for r in runs_of[k]] for k in keys}
+    key = "reports:hierarchy:" + hashlib.sha256(repr(
+        (threshold, sorted(members.items()), sorted(values.items()),
+         sorted(states.items()))).encode()).hexdigest()
+    verified = cache.get(key)
+    if verified is None:
+        verified = hierarchy_verify(runs_of=members, states=dict(states), values=values,
+                                    threshold=threshold)
+        cache.set(key, verified, timeout=24 * 3600)
+    for (level, owner, measure), state in verified.items():
+        cell = (programmes[owner] if level == "programme" else run_cells[owner])[measure]
+        if state != cell.hidden:
+            cell.hidden, cell.value = state, (None if state != SHOWN else cell.value)
     return Hierarchy(programmes=programmes, runs=run_cells)
 
 

@@ -3,11 +3,11 @@
 The unknowns are the true counts per run: head counts ``N[run, measure]`` and, for each
 breakdown by people's answers, ``X[run, dimension, category, measure]``. Every published
 figure (dashboard, downloads and API publish the same ones) becomes a linear constraint on
-them: a shown count is an equality, "<T" bounds the sum from 0 to T-1, "x" from T up, a rate
-ties its two counts. With integer programming the attacker then bounds each hidden count.
+them: a shown count is an equality, a hidden one ("x") is any count, a rate ties its two
+counts. With integer programming the attacker then bounds each hidden count.
 
-A hidden count from 1 to T-1 is protected when the published figures leave it at least as
-many values as "<T" says (T-2 wide), unless the figures that are public by rule (the year's
+A hidden count from 1 to T-1 is protected when the published figures leave it at least T-1
+values (a range T-2 wide), unless the figures that are public by rule (the year's
 head counts and certified count) already leave fewer: then the tables add nothing.
 
 Definitions version 2 (``definitions_version`` in the API) count every learner in the head
@@ -63,13 +63,9 @@ class Attack:
         if not count["suppressed"]:
             self.constrain(expression, count["value"], count["value"], public=public)
             return
-        kind = count.get("hidden")
-        if kind == "complement":
-            self.constrain(expression, threshold, INF)
-        elif kind == "small":
-            self.constrain(expression, 0, threshold - 1)
-        else:  # the earlier definitions: "<T" was shown for small and complementary cells
-            self.constrain(expression, 0, INF)
+        # Hidden: any count (the earlier code showed "<5" for small and complementary cells
+        # alike, so it bounded nothing either).
+        self.constrain(expression, 0, INF)
         true = int(round(sum(c * truth.get(n, 0) for n, c in expression.items())))
         if 0 < true < threshold:
             self.hidden.append(Hidden(where, expression, true))

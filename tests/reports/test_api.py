@@ -157,15 +157,14 @@ def test_a_year_has_the_dashboards_numbers_and_no_people(client, raw, run, popul
     assert data["certified"] == 6
     assert data["target"] == 40
     assert data["progress_percent"] == 15.0
-    assert data["enrolled"] == {"value": 14, "suppressed": False, "hidden": None}
+    assert data["enrolled"] == {"value": 14, "suppressed": False}
     assert data["learners"] == 14
     assert data["definitions_version"] == 2
     assert data["completion_rate_percent"] == 42.9
     breakdowns = {b["key"]: b for b in data["breakdowns"]}
     status = {row["key"]: row for row in breakdowns["participant_status"]["rows"]}
-    assert status["employed"]["enrolled"] == {"value": 6, "suppressed": False, "hidden": None}
-    assert status["job_seeker"]["enrolled"] == {"value": None, "suppressed": True,
-                                                "hidden": "small"}
+    assert status["employed"]["enrolled"] == {"value": 6, "suppressed": False}
+    assert status["job_seeker"]["enrolled"] == {"value": None, "suppressed": True}
     assert breakdowns["participant_status"]["total"]["certified"]["value"] == 6
     (funnel,) = data["funnels"]
     assert funnel["run_id"] == run.pk

@@ -76,25 +76,25 @@ def test_small_counts_are_hidden_and_cannot_be_recovered_from_the_total():
     shown = {c.key: c.value for c in cells}
 
     assert shown["b"] is None  # 3 < 5
-    # Hidden too, as "<5" (0 to 4): otherwise 20 - 10 - 7 - 0 = 3 gives it back. A zero
-    # hides a small count at no cost.
+    # Hidden too: otherwise 20 - 10 - 7 - 0 = 3 gives it back. A zero hides a small count
+    # at no cost, and every hidden cell shows the same "x".
     assert shown["d"] is None
     assert shown["a"] == 10
     assert shown["c"] == 7
-    assert [c.display for c in cells] == ["10", "<5", "7", "<5"]
+    assert [c.display for c in cells] == ["10", "x", "7", "x"]
 
 
-def test_a_shown_count_is_hidden_as_x_when_no_zero_can_protect():
-    # 4 + 4 = 8 with both at most 4 pins both to 4: the 10 is hidden too ("x": 5 or more).
-    cells = cells_protected([("a", "A", 10), ("b", "B", 4), ("c", "C", 4)])
-    assert [c.display for c in cells] == ["x", "<5", "<5"]
+def test_a_larger_count_is_hidden_when_no_zero_can_protect():
+    # 1 + 1 = 2 would leave each of them 0, 1 or 2: the 10 is hidden too.
+    cells = cells_protected([("a", "A", 10), ("b", "B", 1), ("c", "C", 1)])
+    assert [c.display for c in cells] == ["x", "x", "x"]
     assert [c.value for c in cells] == [None, None, None]
 
 
 def test_two_small_counts_with_room_need_nothing_more():
-    # 3 + 2 = 5: each is still anything from 1 to 4, as much as "<5" says.
+    # 3 + 2 = 5: each is anything from 0 to 5.
     cells = cells_protected([("a", "A", 10), ("b", "B", 3), ("c", "C", 2)])
-    assert [c.display for c in cells] == ["10", "<5", "<5"]
+    assert [c.display for c in cells] == ["10", "x", "x"]
 
 
 @pytest.mark.parametrize(("role_user", "status"), [
