@@ -224,3 +224,27 @@ def test_the_dashboard_makes_a_bounded_number_of_queries(
         response = client.get(reverse("reports:dashboard"), {"year": run.year})
 
     assert response.status_code == 200
+
+
+def test_people_and_enrolments_are_told_apart_and_revoked_certificates_leave_completed(
+        run, programme):
+    from tests.courses.factories import ProgrammeRunFactory
+
+    second = ProgrammeRunFactory(programme=programme, number=run.number + 1, year=run.year)
+    moved = learner_with(run)
+    Enrolment.objects.filter(pk=moved.pk).update(status="dropped", drop_reason="회차 변경")
+    Enrolment.objects.create(learner=moved.learner, run=second, status="enrolled",
+                             enrolled_at=timezone.now())
+    for _ in range(6):
+        learner_with(second, status="completed", certified=True)
+    revoked = learner_with(second, status="completed", certified=True).certificate
+    revoked.revoked_at, revoked.revoked_reason = timezone.now(), "취소"
+    revoked.save()
+
+    report = year_report(year=run.year)
+
+    assert report.learners == 8  # the learner who moved runs is one person...
+    assert report.enrolled.value == 9  # ...and two enrolments
+    assert report.completed.value == 6  # the revoked certificate is not a completion
+    assert report.certified == 6
+    assert report.dropped.value == 1
