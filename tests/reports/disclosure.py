@@ -20,13 +20,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
+from lms.reports.protection import INF, Attacker
 
 DIMENSIONS = ("participant_status", "ai_major", "gender", "age_band", "region")
 HEAD = ("applicants", "enrolled", "completed", "dropped")
-INF = np.inf
-LARGE = 10**6
 
 
 @dataclass
@@ -39,21 +36,11 @@ class Hidden:
 
 
 @dataclass
-class Attack:
-    threshold: int
-    variables: dict[str, int] = field(default_factory=dict)
-    rows: list[tuple[dict[str, float], float, float, bool]] = field(default_factory=list)
+class Attack(Attacker):
+    """The site's own attacker (``lms.reports.protection``) reading the API's documents."""
+
+    threshold: int = 5
     hidden: list[Hidden] = field(default_factory=list)
-
-    def var(self, name: str) -> str:
-        self.variables.setdefault(name, len(self.variables))
-        return name
-
-    def constrain(self, expression: dict[str, float], low: float, high: float, *,
-                  public: bool = False) -> None:
-        for name in expression:
-            self.var(name)
-        self.rows.append((expression, low, high, public))
 
     def published(self, expression: dict[str, float], count: dict, *, where: str,
                   truth: dict[str, int], public: bool = False) -> None:
@@ -69,28 +56,6 @@ class Attack:
         true = int(round(sum(c * truth.get(n, 0) for n, c in expression.items())))
         if 0 < true < threshold:
             self.hidden.append(Hidden(where, expression, true))
-
-    def _solve(self, expression: dict[str, float], sense: int, public_only: bool) -> float:
-        n = len(self.variables)
-        objective = np.zeros(n)
-        for name, c in expression.items():
-            objective[self.variables[name]] = sense * c
-        rows = [r for r in self.rows if r[3] or not public_only]
-        matrix = np.zeros((len(rows), n))
-        for i, (expr, _low, _high, _public) in enumerate(rows):
-            for name, c in expr.items():
-                matrix[i, self.variables[name]] = c
-        # Every count is below a million (so that "as large as you like" stays bounded).
-        result = milp(objective, integrality=np.ones(n), bounds=Bounds(0, LARGE),
-                      constraints=LinearConstraint(matrix, [r[1] for r in rows],
-                                                   [r[2] for r in rows]))
-        assert result.success, f"the published figures are inconsistent: {result.message}"
-        return sense * result.fun
-
-    def range_of(self, expression: dict[str, float], *, public_only: bool = False
-                 ) -> tuple[float, float]:
-        return (self._solve(expression, 1, public_only),
-                self._solve(expression, -1, public_only))
 
     def check_truth(self, truth: dict[str, int]) -> list[str]:
         """The constraints the true counts break (none, or the model is wrong)."""
