@@ -201,8 +201,12 @@ def test_signals_cannot_reach_the_judge():
 
     # The learner process may well have killed itself (it is pid 2 of its own namespace);
     # what matters is that no test passed because of it, and the judge was never reached.
+    # Depending on when the kill lands, the engine sees a dead learner or waits out the
+    # cell's time (once in six CI runs, on a loaded machine): both grade it, neither is
+    # an error of the judge.
     assert result.score in (0.0, 10.0)
-    assert result.status in ("graded", "kernel_died")
+    assert result.status in ("graded", "kernel_died", "timed_out")
+    assert not any(cell.passed for cell in result.cells) or result.score == 10.0
 
 
 def test_a_learner_cannot_replace_the_instructors_values():
