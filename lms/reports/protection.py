@@ -143,13 +143,7 @@ def hierarchy_verify(*, runs_of: dict[str, list[int]], states: dict, values: dic
     def hide(cell) -> bool:
         if states[cell] != "shown":
             return False
-        value = values[cell]
-        if 0 < value < threshold:
-            states[cell] = "small"
-        elif value == 0:
-            states[cell] = "small"
-        else:
-            states[cell] = "complement"
+        states[cell] = "small" if values[cell] < threshold else "complement"
         if cell[0] == "programme":  # its runs go with it, zeros too
             for run in runs_of[cell[1]]:
                 hide(("run", run, cell[2]))
