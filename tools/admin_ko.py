@@ -14,20 +14,24 @@ After upgrading Wagtail (or Django)::
 
 then fill the empty ``msgstr`` in ``lms/admin_ko/locale/ko/LC_MESSAGES/*.po`` (Korean has
 one plural form: ``msgstr[0]`` only), drop entries Wagtail now translates itself
-(``--prune``), and compile::
+(``--prune``; entries whose translator comment starts with "correction" replace a wrong
+Wagtail translation and are kept), and compile::
 
     DJANGO_DEBUG=1 .venv/bin/python manage.py compilemessages --ignore '.venv/*'
 
 The English source of truth is each app's ``locale/en/LC_MESSAGES/*.po`` (Wagtail generates
-them from its code at release). Needs ``polib`` (``.venv/bin/pip install polib``; a tool
-dependency, not the project's).
+them from its code at release). ``--add`` and ``--prune`` need ``polib``
+(``.venv/bin/pip install polib``; a tool dependency, not the project's); the listing does not.
+``tests/core/test_admin_korean.py`` fails while anything is missing.
 """
 
 import argparse
+import ast
 import importlib
 import os
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 OVERRIDE = ROOT / "lms" / "admin_ko" / "locale" / "ko" / "LC_MESSAGES"
@@ -55,9 +59,46 @@ def _key(entry) -> str:
     return f"{entry.msgctxt}\x04{entry.msgid}" if entry.msgctxt else entry.msgid
 
 
-def missing(domain: str) -> list[tuple[str, object]]:
-    """(app, polib entry) for each English msgid the Korean catalogue in effect lacks."""
-    import polib
+class Entry(NamedTuple):
+    msgctxt: str | None
+    msgid: str
+    msgid_plural: str | None
+    flags: tuple[str, ...]
+
+
+def read_po(path: Path) -> list[Entry]:
+    """The entries of a .po file (enough of the format for Wagtail's English catalogues;
+    the listing needs no third-party package)."""
+    entries, fields, flags, current = [], {}, (), None
+
+    def flush():
+        nonlocal fields, flags
+        if fields.get("msgid"):
+            entries.append(Entry(fields.get("msgctxt"), fields["msgid"],
+                                 fields.get("msgid_plural"), flags))
+        fields, flags = {}, ()
+
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#~"):
+            continue  # obsolete
+        if line.startswith("#,"):
+            flags = tuple(f.strip() for f in line[2:].split(","))
+        elif line.startswith(("msgctxt ", "msgid ")) and current in (None, "msgstr"):
+            flush()
+        if line.startswith(("msgctxt ", "msgid ", "msgid_plural ", "msgstr")):
+            current, _, value = line.partition(" ")
+            current = "msgstr" if current.startswith("msgstr") else current
+            fields[current] = fields.get(current, "") + ast.literal_eval(value)
+        elif line.startswith('"') and current:
+            fields[current] += ast.literal_eval(line)
+        elif not line.strip():
+            current = current and "msgstr"
+    flush()
+    return entries
+
+
+def missing(domain: str) -> list[tuple[str, Entry]]:
+    """(app, entry) for each English msgid that the Korean catalogue in effect lacks."""
     from django.utils.translation import trans_real
 
     app_dirs = {app: _app_dir(app) for app in APPS}
@@ -72,9 +113,9 @@ def missing(domain: str) -> list[tuple[str, object]]:
         source = path / "locale" / "en" / "LC_MESSAGES" / f"{domain}.po"
         if not source.exists() or (domain == "djangojs" and app != "wagtail.admin"):
             continue
-        for entry in polib.pofile(str(source)):
+        for entry in read_po(source):
             key = _key(entry)
-            if entry.obsolete or key in seen:
+            if key in seen:
                 continue
             seen.add(key)
             present = (key, 0) in catalog if entry.msgid_plural else key in catalog
@@ -91,7 +132,6 @@ def main() -> int:
                         help="drop override entries Wagtail's own catalogues now translate")
     args = parser.parse_args()
     _setup()
-    import polib
 
     total = 0
     for domain in ("django", "djangojs"):
@@ -102,12 +142,14 @@ def main() -> int:
             print(f"{domain}\t{app}\t{entry.msgid!r}{ctxt}")
         path = OVERRIDE / f"{domain}.po"
         if args.add and gaps:
+            import polib  # only for writing the catalogue
+
             po = polib.pofile(str(path))
             for _app, entry in gaps:
                 po.append(polib.POEntry(
                     msgctxt=entry.msgctxt, msgid=entry.msgid, msgid_plural=entry.msgid_plural,
                     msgstr="", msgstr_plural={0: ""} if entry.msgid_plural else {},
-                    flags=[f for f in entry.flags if f != "fuzzy"],
+                    flags=[f for f in entry.flags if f and f != "fuzzy"],
                     comment=f"{app}"))
             po.save()
         if args.prune:
@@ -131,6 +173,8 @@ def _prune(path: Path, domain: str) -> None:
             pass
     po = polib.pofile(str(path))
     for entry in list(po):
+        if entry.tcomment.startswith("correction"):
+            continue  # Wagtail translates it, wrongly: the override stays
         key = _key(entry)
         if catalog.get((key, 0) if entry.msgid_plural else key):
             po.remove(entry)
