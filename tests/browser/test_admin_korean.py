@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 ENGLISH = (
     "Edit account avatar", "new items in this menu", "Delete selected snippets",
     "No publishing schedule set", "This data explained", "Side panel width",
-    "Preview in new tab", "created in",
+    "Preview in new tab", "created in", "Actions",
     "Pages", "Search all pages", "Search options", "Filter by", "Sort by", "Has child pages",
     "Page type", "Edited by", "Date updated", "Show filters", "Locked by", "Keyboard shortcut",
     "Toggle", "Side panel", "Saved", "Autosave", "Preview", "Content metrics", "Reading time",
