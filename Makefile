@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test install lint migrations-check messages clean-demo lock bench
+.PHONY: demo test install lint migrations-check messages admin-ko clean-demo lock bench
 
 # The venv is rebuilt when the dependencies or the lock change.
 $(VENV)/.installed: pyproject.toml requirements/constraints.txt
@@ -49,6 +49,12 @@ migrations-check: install
 messages: install
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l ko -l en --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'test-artifacts/*' --ignore 'bench/*' --ignore 'tools/*'
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore '.venv/*'
+
+# The Korean the project adds to Wagtail's admin (lms/admin_ko, which `messages` never
+# touches): after upgrading Wagtail, list what is left in English, then follow tools/admin_ko.py
+# (`--add`, translate, `--prune`, compilemessages).
+admin-ko: install
+	DJANGO_DEBUG=1 $(BIN)/python tools/admin_ko.py
 
 clean-demo:
 	rm -rf var/db.sqlite3* var/celery-broker.sqlite3* var/celerybeat-schedule* var/media var/private var/hub

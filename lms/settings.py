@@ -185,7 +185,8 @@ ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "ko"
 LANGUAGES = [("ko", "한국어"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The project's catalogue, then the Korean it adds to the Wagtail/Django admin (tools/admin_ko.py).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "lms" / "admin_ko" / "locale"]
 TIME_ZONE = "Asia/Seoul"
 USE_I18N = True
 USE_TZ = True
