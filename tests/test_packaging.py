@@ -20,7 +20,8 @@ def test_license_is_an_spdx_string_with_its_file():
     assert "Apache License" in (ROOT / "LICENSE").read_text(encoding="utf-8")
     requires = " ".join(pyproject["build-system"]["requires"])
     minimum = re.search(r"setuptools>=(\d+)", requires)
-    assert minimum and int(minimum.group(1)) >= 77
+    assert minimum
+    assert int(minimum.group(1)) >= 77
     assert not any("License ::" in c for c in project.get("classifiers", []))
 
 
