@@ -257,3 +257,26 @@ def test_ctrl_c_stops_the_demo_processes_cleanly(demo, tmp_path):
     assert "sandbox pool of" not in text[shutdown:], text[shutdown:]
     for name in ("web", "worker", "beat"):
         assert f"{name} stopped (exit code" in text
+
+
+def test_demo_env_adds_what_an_older_file_lacks(tmp_path):
+    # Given a var/demo.env from before the settings read it (no DJANGO_DEBUG)
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    file = tmp_path / "demo.env"
+    file.write_text("JUPYTERHUB_API_TOKEN=kept\nLMS_OAUTH_CLIENT_SECRET=kept-too\n",
+                    encoding="utf-8")
+
+    # When make demo runs demo_env again
+    out = StringIO()
+    call_command("demo_env", str(file), stdout=out)
+
+    # Then the secrets stay and the missing lines are added
+    text = file.read_text(encoding="utf-8")
+    assert "JUPYTERHUB_API_TOKEN=kept\n" in text
+    assert "LMS_OAUTH_CLIENT_SECRET=kept-too\n" in text
+    assert "DJANGO_DEBUG=1\n" in text
+    assert text.count("JUPYTERHUB_API_TOKEN=") == 1
+    assert "added DJANGO_DEBUG" in out.getvalue()
