@@ -66,6 +66,7 @@ finally:
 def _environment(private: str) -> dict:
     return {
         "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DJANGO_READ_DOT_ENV_FILE": "0",  # not the demo's var/demo.env (DJANGO_DEBUG=1)
         "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-use",
         "DJANGO_ALLOWED_HOSTS": "localhost,testserver",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
