@@ -21,19 +21,19 @@ demo: export DJANGO_DEBUG := 1
 demo: install
 	@mkdir -p var
 	$(BIN)/python manage.py demo_env var/demo.env
-	set -a && . var/demo.env && set +a && \
-	  $(BIN)/python manage.py migrate --noinput && \
-	  $(BIN)/python manage.py seed_demo && \
-	  $(BIN)/python manage.py hub_oauth_client
+	@# The settings read var/demo.env from here on (and every manage.py command after make demo).
+	$(BIN)/python manage.py demo_setup
 	@echo
 	@echo "  Site:   http://localhost:8000/   (Korean; English at http://localhost:8000/en/)"
 	@echo "  Admin:  http://localhost:8000/admin/"
 	@echo "  Labs:   http://localhost:8001/   (JupyterHub; sign in through the site)"
 	@echo "  Health: http://localhost:8000/healthz"
 	@echo "  Emails (sign-up verification, password reset) are printed by the worker below."
+	@echo "  The assignments' release checks run on the worker as it starts (a few seconds)."
 	@echo "  Press Ctrl-C to stop everything."
 	@echo
-	$(BIN)/honcho --procfile Procfile --env var/demo.env start
+	@# Our own runner (lms/core/procfile.py): Ctrl-C stops every process cleanly, exit 0.
+	$(BIN)/python -m lms.core.procfile --env var/demo.env Procfile
 
 # --- The whole test suite against this machine's PostgreSQL and Redis -----------------------
 test: install lint migrations-check

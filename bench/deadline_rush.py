@@ -221,7 +221,8 @@ def _site_seed(*, learners: int, rng: random.Random) -> Site:
     )
     from lms.accounts.services import role_group
 
-    call_command("seed_demo", without_release=True, stdout=io.StringIO())
+    call_command("seed_demo", without_release=True, without_history=True,
+                 stdout=io.StringIO())
     programme = ProgrammePage.objects.live().filter(locale__language_code="ko").first()
     course = CoursePage.objects.live().child_of(programme).first()
     module = ModulePage(title="Deadline rush", slug="deadline-rush", body=[

@@ -40,6 +40,7 @@ def _cpu_times() -> tuple[int, int]:
 def _environment(private: str, pool: int) -> dict:
     return {
         "DJANGO_SETTINGS_MODULE": "lms.settings",
+        "DJANGO_READ_DOT_ENV_FILE": "0",  # not the demo's var/demo.env (DJANGO_DEBUG=1)
         "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-use",
         "DJANGO_ALLOWED_HOSTS": "localhost",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",

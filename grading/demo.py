@@ -6,8 +6,9 @@ The module pages of the demo programme (``courses/demo_content/programme.yaml``)
 :class:`~grading.models.Assignment` behind each key the demo's learners could read about the
 assignments but never download or submit them, so seeding creates them, uploads each source
 with the CSV it reads, and releases it through the real release check (the sandbox grades the
-source and the released version), synchronously, because the demo must be usable as soon as
-``seed_demo`` returns.
+source and the released version): synchronously by default, so the assignments are usable as
+soon as ``seed_demo`` returns, or on the worker (``on_worker=True``: ``make demo`` seeds in a
+few seconds and the worker releases them when it starts, a few seconds after the site is up).
 
 Idempotent: an assignment is found by key and left as it is (an instructor may have changed
 its policy); its source and data files are uploaded again only when the shipped files differ
@@ -25,8 +26,13 @@ from django.db import transaction
 
 from courses.demo import DEMO_DIR
 from courses.models import ModulePage
-from grading.models import Assignment, AssignmentDataFile
-from grading.services.assignments import assignment_release, assignment_source_set, data_file_add
+from grading.models import Assignment, AssignmentDataFile, ReleaseState
+from grading.services.assignments import (
+    assignment_release,
+    assignment_release_request,
+    assignment_source_set,
+    data_file_add,
+)
 from grading.storage import sha256
 
 logger = logging.getLogger(__name__)
@@ -112,11 +118,12 @@ def _release(assignment: Assignment) -> Assignment:
     return assignment
 
 
-def demo_assignments_seed(*, release: bool = True) -> list[Assignment]:
+def demo_assignments_seed(*, release: bool = True, on_worker: bool = False) -> list[Assignment]:
     """Create, upload and release the demo programme's notebook assignments (idempotent).
 
     ``release=False`` uploads without running the release check (six sandbox grades, about
-    14 s): for tests of the site's pages, which do not grade anything.
+    14 s): for tests of the site's pages, which do not grade anything. ``on_worker=True``
+    sends the checks to the grading queue (on commit) instead of running them here.
     """
     assignments = []
     for key in DEMO_ASSIGNMENTS:
@@ -128,7 +135,10 @@ def demo_assignments_seed(*, release: bool = True) -> list[Assignment]:
         assignment, created = Assignment.objects.get_or_create(
             key=key, defaults={"title": title, "module": module, **POLICY})
         _files_sync(assignment, key)
-        if release and not assignment.is_released:
+        if release and on_worker and assignment.release_state != ReleaseState.CHECKING \
+                and not assignment.is_released:
+            assignment_release_request(assignment=assignment)
+        elif release and not assignment.is_released:
             assignment = _release(assignment)
         logger.info("demo assignment %s: %s%s", key, "created, " if created else "",
                     assignment.get_release_state_display())

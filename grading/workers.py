@@ -4,6 +4,10 @@ The pool is made lazily in the process that uses it (never before a fork: its fi
 would not survive one), and started as soon as a Celery worker child starts, so the first
 submission after a restart is graded from a warm pool too. Each sandbox serves one
 submission and is then destroyed; nothing of one learner's run reaches another's.
+
+Once the worker shuts down no pool is made or refilled: a child forked after the shutdown
+began (the main process replaces one that died of the signal) inherits the flag, and a grade
+still running starts its own sandbox.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import logging
 import os
 import threading
 
-from celery.signals import worker_process_init, worker_process_shutdown
+from celery.signals import worker_process_init, worker_process_shutdown, worker_shutting_down
 from django.conf import settings
 
 from grading.autograder.sandbox.local import Limits, SandboxPool
@@ -23,6 +27,7 @@ logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _pool: SandboxPool | None = None
 _pool_pid: int | None = None
+_shutting_down = threading.Event()
 
 
 def sandbox_limits() -> Limits:
@@ -40,6 +45,8 @@ def sandbox_pool() -> SandboxPool | None:
     if settings.GRADING_POOL_SIZE <= 0 or settings.GRADING_SANDBOX_BACKEND != "local":
         return None
     with _lock:
+        if _shutting_down.is_set():
+            return None
         if _pool is None or _pool_pid != os.getpid():
             _pool = SandboxPool(size=settings.GRADING_POOL_SIZE, limits=sandbox_limits(),
                                 preload=tuple(settings.GRADING_PRELOAD))
@@ -50,8 +57,10 @@ def sandbox_pool() -> SandboxPool | None:
 
 
 def sandbox_pool_close() -> None:
+    """Stop this process's pool for good: later calls of :func:`sandbox_pool` return None."""
     global _pool
     with _lock:
+        _shutting_down.set()
         if _pool is not None and _pool_pid == os.getpid():
             _pool.close()
         _pool = None
@@ -60,6 +69,12 @@ def sandbox_pool_close() -> None:
 @worker_process_init.connect
 def _warm_up(**_kwargs) -> None:
     sandbox_pool()
+
+
+@worker_shutting_down.connect
+def _shutdown_begins(**_kwargs) -> None:
+    # In the main process, before it forks any replacement child.
+    _shutting_down.set()
 
 
 @worker_process_shutdown.connect

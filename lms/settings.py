@@ -18,10 +18,18 @@ from lms.core.keys import rsa_private_key_file
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
+# Env files, read when present (as django-environ projects do): the variables set in the
+# environment win over `.env` in the project, which wins over the demo's `var/demo.env`
+# (written by `make demo`: DJANGO_DEBUG=1 and the demo hub's secrets), so the README's
+# `manage.py` commands work as written after `make demo`. DJANGO_READ_DOT_ENV_FILE=0 reads
+# neither (the tests do that).
+_READ_ENV_FILES = env.bool("DJANGO_READ_DOT_ENV_FILE", default=True)
+if _READ_ENV_FILES and (BASE_DIR / ".env").is_file():
     env.read_env(str(BASE_DIR / ".env"))
 
 VAR_DIR = Path(env.str("LMS_VAR_DIR", default=str(BASE_DIR / "var")))
+if _READ_ENV_FILES and (VAR_DIR / "demo.env").is_file():
+    env.read_env(str(VAR_DIR / "demo.env"))
 
 # --- Core -----------------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)

@@ -8,6 +8,8 @@ import os
 import tempfile
 from pathlib import Path
 
+# Never the developer's .env or the demo's var/demo.env (DJANGO_DEBUG=1, the demo hub).
+os.environ.setdefault("DJANGO_READ_DOT_ENV_FILE", "0")
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-production")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lms")

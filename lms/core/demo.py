@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from wagtail.models import Locale, Page, Site
 
@@ -16,6 +17,7 @@ from courses.permissions import catalogue_permissions_sync, course_permissions_s
 from grading.demo import demo_assignments_seed
 from lms.accounts.models import Role, User
 from lms.accounts.services import user_create
+from lms.reports.synthetic import demo_history_seed
 
 logger = logging.getLogger(__name__)
 
@@ -66,18 +68,23 @@ HOME = {
 def demo_accounts_seed() -> list[tuple[DemoAccount, bool]]:
     """Create the demo accounts with verified email addresses; (account, created) pairs."""
     results = []
+    encoded = None
     for account in DEMO_ACCOUNTS:
         user = User.objects.filter(email=account.email).first()
         created = user is None
         if created:
+            # One Argon2 hash (0.3 s each) for the one published password of every account.
+            encoded = encoded or make_password(DEMO_PASSWORD)
             user = user_create(
                 email=account.email,
-                password=DEMO_PASSWORD,
+                password=None,
                 full_name=account.full_name,
                 roles=account.roles,
                 is_staff=account.is_staff,
                 is_superuser=account.is_superuser,
             )
+            user.password = encoded
+            user.save(update_fields=["password"])
         EmailAddress.objects.get_or_create(
             user=user, email=account.email, defaults={"verified": True, "primary": True}
         )
@@ -112,9 +119,11 @@ def demo_home_seed() -> CataloguePage:
 
 
 @transaction.atomic
-def demo_seed(*, release_assignments: bool = True) -> list[tuple[DemoAccount, bool]]:
-    """Seed everything the demo shows (``release_assignments=False``: see
-    ``grading.demo.demo_assignments_seed``)."""
+def demo_seed(*, release_assignments: bool = True, release_on_worker: bool = False,
+              history: bool = True) -> list[tuple[DemoAccount, bool]]:
+    """Seed everything the demo shows (``release_assignments``, ``release_on_worker``: see
+    ``grading.demo.demo_assignments_seed``; ``history``: the 2023-2025 runs' learners, see
+    ``lms.reports.demo``)."""
     home = demo_home_seed()
     accounts = demo_accounts_seed()
     instructors = [User.objects.get(email=a.email) for a, _ in accounts
@@ -128,5 +137,9 @@ def demo_seed(*, release_assignments: bool = True) -> list[tuple[DemoAccount, bo
     workflow_ensure()
     # The notebook assignments the module pages name: uploaded and released (in the sandbox)
     # only while they are missing, changed or unreleased.
-    demo_assignments_seed(release=release_assignments)
+    demo_assignments_seed(release=release_assignments, on_worker=release_on_worker)
+    # The closed runs' learners and certificates, so that the ministry dashboard has years
+    # to compare with their targets (synthetic people, and the dashboard says so).
+    if history:
+        demo_history_seed()
     return accounts

@@ -58,6 +58,7 @@ from lms.accounts.models import Gender, LearnerProfile, ParticipantStatus, Regio
 from lms.certificates.models import Certificate
 from lms.reports.models import YearlyTarget
 from lms.reports.protection import hierarchy_verify
+from lms.reports.synthetic import synthetic_users
 
 ADMITTED = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED, EnrolmentStatus.DROPPED)
 AGE_BANDS = (("under_20", _("Under 20"), 0, 19), ("20s", _("20–29"), 20, 29),
@@ -507,6 +508,12 @@ class YearBar:
     year: int
     target: int | None
     certified: int
+
+
+def synthetic_learner_count() -> int:
+    """How many of the learners are made up (``lms.reports.synthetic``: the demo's history,
+    benchmarks): the dashboard says its figures include them."""
+    return synthetic_users().count()
 
 
 def years_overview() -> list[YearBar]:

@@ -30,7 +30,7 @@ from lms.reports.exports import (
     tables_select,
     xlsx_temporary_file,
 )
-from lms.reports.selectors import year_report, years_overview
+from lms.reports.selectors import synthetic_learner_count, year_report, years_overview
 
 CHART_WIDTH, CHART_HEIGHT, BAR = 640, 220, 18
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -82,6 +82,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "years": sorted({b.year for b in bars} | {year}), "year": year,
         "programmes": programmes, "programme_key": programme_key or "", "runs": runs,
         "run_id": run_id, "threshold": settings.REPORTS_SUPPRESSION_THRESHOLD,
+        "synthetic_learners": synthetic_learner_count(),
         "export_query": urlencode(
             {"year": year, "programme": programme_key or "", "run": run_id or ""})})
 
