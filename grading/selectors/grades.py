@@ -147,3 +147,32 @@ def submission_feedback(*, submission: Submission) -> SubmissionFeedback | None:
                               counted=counted_grade(assignment=submission.assignment,
                                                     submissions=siblings),
                               manual_cells=manual, notes=notes)
+
+
+@dataclass
+class ManualAnswer:
+    """A cell graded by hand, with what the learner wrote in it (as text: never rendered)."""
+
+    grade_id: str
+    max_score: float
+    score: float | None
+    cell_type: str  # "markdown" (a written answer) or "code"
+    answer: str | None  # None when the grade's record has no steps (an old grade)
+
+
+def manual_answers(*, grade: Grade) -> list[ManualAnswer]:
+    """The grade's hand-graded cells and the learner's answers in them, from the grade's
+    record (the notebook as graded, hidden tests already removed)."""
+    steps = {s.get("grade_id"): s for s in (grade.record or {}).get("steps", [])
+             if s.get("grade_id") and s.get("kind") in ("answer", "task")}
+    answers = []
+    for cell in grade.cells:
+        if not cell.get("manual"):
+            continue
+        step = steps.get(cell["grade_id"], {})
+        score = grade.manual_scores.get(cell["grade_id"])
+        answers.append(ManualAnswer(
+            grade_id=cell["grade_id"], max_score=float(cell["max_score"]),
+            score=None if score is None else float(score),
+            cell_type=step.get("cell_type", "markdown"), answer=step.get("source_shown")))
+    return answers
