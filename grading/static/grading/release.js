@@ -14,7 +14,7 @@
     var elapsed = box.querySelector("[data-release-elapsed]");
     if (elapsed) {
       var seconds = Math.round((Date.now() - started) / 1000);
-      elapsed.textContent = box.getAttribute("data-elapsed-text").replace("%(seconds)s", seconds);
+      elapsed.textContent = box.getAttribute("data-elapsed-text").replace("{seconds}", seconds);
     }
   }
 
