@@ -62,8 +62,9 @@ class AssignmentIndexView(snippet_views.IndexView):
 
 RELEASE_HELP = _(
     "After saving, open “Release check”: the worker generates the learners' version with "
-    "nbgrader, grades your source (it must get full marks) and the released version (it must "
-    "get less), and releases the assignment only if both hold.")
+    "nbgrader, grades your source (it must get full marks on the autograded tests; answers "
+    "graded by hand are not counted) and the released version (it must get less), and "
+    "releases the assignment only if both hold.")
 
 
 class AttachedFilesPanel(Panel):

@@ -169,9 +169,9 @@ def test_the_release_page_shows_the_report_when_the_check_lands(
 
     Assignment.objects.filter(pk=released_assignment.pk).update(
         release_state=ReleaseState.RELEASED)
-    page.locator("[data-release-row=source] [data-auto-score]").wait_for(timeout=15_000)
+    page.locator("[data-release-progress]").wait_for(state="detached", timeout=15_000)
     assert page.evaluate("window.__notReloaded === true")
-    assert page.locator("[data-release-progress]").count() == 0
+    assert page.locator("[data-release-state]").inner_text() == "배포됨"
     row = page.locator("[data-release-row=source]").inner_text()
     assert "채점 완료" in row
     assert "3 / 3" in row
