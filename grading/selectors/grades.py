@@ -140,9 +140,11 @@ def submission_feedback(*, submission: Submission) -> SubmissionFeedback | None:
     actions = [GradeAudit.Action.MANUAL]
     if grade.override_score is not None:
         actions.append(GradeAudit.Action.OVERRIDE)
-    notes = [GradeNote(at=a.at, action=a.action, text=a.reason)
-             for a in grade.audit.filter(action__in=actions).exclude(reason="")
-             .order_by("-at")]
+    notes: list[GradeNote] = []
+    for a in grade.audit.filter(action__in=actions).exclude(reason="").order_by("-at"):
+        if notes and notes[-1].text == a.reason and notes[-1].action == a.action:
+            continue  # one comment saved with several hand-graded cells: said once
+        notes.append(GradeNote(at=a.at, action=a.action, text=a.reason))
     return SubmissionFeedback(submission=submission, grade=grade,
                               counted=counted_grade(assignment=submission.assignment,
                                                     submissions=siblings),

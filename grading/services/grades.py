@@ -170,8 +170,8 @@ def grade_result_now(grade: Grade) -> GradeResult | None:
     """The stored result as it stands after manual grades and overrides: each hand-graded
     cell with its points, the score the grade counts (penalty or override included). None
     for a grade stored without its steps (nothing to show)."""
-    if not grade.record or "status" not in grade.record:
-        return None
+    if not grade.record or "status" not in grade.record or "steps" not in grade.record:
+        return None  # stored before results kept their steps: the page stays as it was
     result = GradeResult.from_record(grade.record)
     manual = {k: float(v) for k, v in grade.manual_scores.items()}
     steps = [dataclasses.replace(step, score=manual[step.grade_id])

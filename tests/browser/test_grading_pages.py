@@ -93,6 +93,7 @@ def test_a_manual_grade_and_an_override_reach_the_learners_feedback(
     page.goto(f"/admin/gradebook/submissions/{submission.pk}/")
     answer = page.locator("[data-manual-answer=why] pre")
     assert answer.inner_text() == WRITTEN  # the written answer, where it is graded
+    page.locator("#manual-grading").scroll_into_view_if_needed()
     shots(page, "submission-grading")
     page.fill("#manual-why", "1")
     page.fill("#manual-comment", "설명이 정확합니다. 잘했어요!")
