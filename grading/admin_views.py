@@ -22,10 +22,18 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponseNotAllowed,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.defaults import permission_denied
@@ -38,7 +46,7 @@ from wagtail.admin.widgets import AdminDateTimeInput
 from courses.models import CoursePage, Enrolment, ModulePage, ProgrammeRun
 from courses.models.runs import ACTIVE_STATUSES
 from grading.autograder.notebooks import NotebookInvalid
-from grading.models import Assignment, Extension, Submission
+from grading.models import Assignment, Extension, ReleaseState, Submission
 from grading.selectors.access import (
     assignment_course,
     can_grade,
@@ -46,7 +54,8 @@ from grading.selectors.access import (
     courses_gradable_by,
 )
 from grading.selectors.gradebook import course_assignments, gradebook
-from grading.selectors.grades import counted_grade
+from grading.selectors.grades import counted_grade, grade_of, manual_answers
+from grading.selectors.release import release_report_read
 from grading.services.assignments import (
     assignment_release_request,
     assignment_source_set,
@@ -199,10 +208,8 @@ def _run_of(course: CoursePage, run_id: int) -> ProgrammeRun:
 # --- Release ---------------------------------------------------------------------------------
 
 
-class AssignmentReleaseView(GraderView):
-    template_name = "grading/admin/release.html"
-    page_title = gettext_lazy("Release check")
-    header_icon = "upload"
+class AssignmentGraderView(GraderView):
+    """A page of one assignment, for those who grade its course (403 for everyone else)."""
 
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
@@ -213,6 +220,35 @@ class AssignmentReleaseView(GraderView):
         if not can_grade(user=request.user, assignment=self.assignment):
             return permission_denied(request, PermissionDenied())
         return super().dispatch(request, *args, **kwargs)
+
+
+class AssignmentSourceView(AssignmentGraderView):
+    """The source notebook as uploaded (solutions and hidden tests: graders only)."""
+
+    def get(self, request, *args, **kwargs):
+        if not self.assignment.source:
+            raise Http404
+        response = FileResponse(self.assignment.source.open("rb"), as_attachment=True,
+                                filename=f"{self.assignment.key}-source.ipynb",
+                                content_type="application/x-ipynb+json")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class AssignmentDataFileView(AssignmentGraderView):
+    """One of the assignment's data files, hidden ones included (graders only)."""
+
+    def get(self, request, *args, **kwargs):
+        item = get_object_or_404(self.assignment.data_files, pk=kwargs["file_id"])
+        response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class AssignmentReleaseView(AssignmentGraderView):
+    template_name = "grading/admin/release.html"
+    page_title = gettext_lazy("Release check")
+    header_icon = "upload"
 
     def get_page_subtitle(self):
         return str(self.assignment)
@@ -226,8 +262,7 @@ class AssignmentReleaseView(GraderView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["assignment"] = self.assignment
-        context["report"] = self.assignment.release_report
+        context.update(release_context(self.assignment))
         return context
 
     def post(self, request, *args, **kwargs):
@@ -240,6 +275,37 @@ class AssignmentReleaseView(GraderView):
             messages.success(request, _("The release check is running. This page shows its "
                                         "report when it is done."))
         return redirect(request.get_full_path())
+
+
+def release_context(assignment: Assignment) -> dict:
+    """What the release page's report shows (also sent by the status endpoint)."""
+    report = assignment.release_report or {}
+    return {"assignment": assignment, "report": report,
+            "checked": release_report_read(report),
+            "checked_at": parse_datetime(report.get("checked_at") or "")}
+
+
+class AssignmentReleaseStatusView(AssignmentReleaseView):
+    """The release check's state as JSON for the release page's script: ``done`` once no
+    check is running, with the report's HTML to put in place."""
+
+    def get(self, request, *args, **kwargs):
+        assignment = self.assignment
+        done = assignment.release_state != ReleaseState.CHECKING
+        body = {"state": assignment.release_state,
+                "label": str(assignment.get_release_state_display()), "done": done}
+        if done:
+            body["html"] = render_to_string("grading/admin/release_report.html",
+                                            release_context(assignment), request=request)
+            body["button"] = str(_("Check and release again")
+                                 if assignment.release_state == ReleaseState.RELEASED
+                                 else _("Run the check and release"))
+        response = JsonResponse(body)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def post(self, request, *args, **kwargs):
+        return HttpResponseNotAllowed(["GET"])
 
 
 # --- The gradebook ---------------------------------------------------------------------------
@@ -409,6 +475,8 @@ class LearnerView(GraderView):
             "counted": counted_grade(assignment=a, submissions=[
                 s for s in subs if s.assignment_id == a.pk]),
             "extension": extensions.get(a.pk),
+            "to_grade": [s for s in subs if s.assignment_id == a.pk
+                         and grade_of(s) is not None and s.grade.needs_manual_grade],
         } for a in self.assignments]
         context.update(course=self.course, run=self.run, learner=learner,
                        form=kwargs.get("form") or self.form())
@@ -434,7 +502,8 @@ class OverrideForm(forms.Form):
     score = forms.DecimalField(label=gettext_lazy("Score"), required=False, min_value=0,
                                max_digits=8, decimal_places=2,
                                help_text=gettext_lazy("Empty removes the override."))
-    reason = forms.CharField(label=gettext_lazy("Reason (required, kept in the history)"),
+    reason = forms.CharField(label=gettext_lazy("Reason (required, kept in the history and "
+                                                "shown to the learner)"),
                              max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -467,8 +536,7 @@ class SubmissionView(GraderView):
         context.update(submission=self.submission, grade=grade,
                        audit=list(grade.audit.select_related("actor")) if grade else [],
                        override_form=kwargs.get("override_form") or OverrideForm(),
-                       manual_cells=[c for c in grade.cells if c.get("manual")] if grade
-                       else [])
+                       manual_cells=manual_answers(grade=grade) if grade else [])
         return context
 
     def post(self, request, *args, **kwargs):

@@ -15,5 +15,7 @@ urlpatterns = [
     path("assignments/<slug:key>/lab/wait/", views.lab_wait, name="lab_wait"),
     path("assignments/<slug:key>/lab/submit/", views.lab_submit_view, name="lab_submit"),
     path("submissions/<int:submission_id>/feedback/", views.feedback, name="feedback"),
+    path("submissions/<int:submission_id>/feedback/notebook/", views.feedback_document,
+         name="feedback_document"),
     path("submissions/<int:submission_id>/notebook/", views.download, name="download"),
 ]

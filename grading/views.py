@@ -46,9 +46,10 @@ from grading.lab import (
 )
 from grading.models import Assignment, Submission
 from grading.selectors.access import can_grade, submission_visible_to
-from grading.selectors.grades import learner_assignment
+from grading.selectors.grades import learner_assignment, submission_feedback
 from grading.services.submissions import SubmissionRefused, learner_run, submission_create
 from grading.uploads import SizeLimitedUpload
+from lms.core.middleware import csp_header_value
 from lms.core.ratelimit import rate_limit_hit
 
 logger = logging.getLogger(__name__)
@@ -195,6 +196,30 @@ def _own_or_graded(request: HttpRequest, submission_id: int) -> Submission:
 @login_required
 @require_GET
 def feedback(request: HttpRequest, submission_id: int) -> HttpResponse:
+    """The feedback page in the site's layout: the score now, hand-graded points and the
+    instructor's comments, a way back, and the graded notebook in a sandboxed frame
+    (:func:`feedback_document`)."""
+    submission = _own_or_graded(request, submission_id)
+    summary = submission_feedback(submission=submission)
+    if summary is None or not summary.grade.feedback:
+        raise Http404
+    grader = submission.learner_id != request.user.pk
+    response = render(request, "grading/feedback.html", {
+        "summary": summary, "submission": submission, "assignment": submission.assignment,
+        "back_url": (reverse("grading_admin:submission", args=[submission.pk]) if grader
+                     else _module_url(request, submission.assignment)),
+        "module_url": _module_url(request, submission.assignment), "grader": grader})
+    # The site's policy, and the notebook's frame from this site (its own sandbox policy).
+    response["Content-Security-Policy"] = csp_header_value(
+        {**settings.LMS_CSP, "frame-src": ["'self'"]})
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def feedback_document(request: HttpRequest, submission_id: int) -> HttpResponse:
+    """The graded notebook (nbgrader's feedback page), sandboxed: it holds learner text."""
     submission = _own_or_graded(request, submission_id)
     grade = getattr(submission, "grade", None)
     page = grade.feedback_in(get_language()) if grade is not None else ""

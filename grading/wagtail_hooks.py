@@ -12,7 +12,14 @@ from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    HelpPanel,
+    MultiFieldPanel,
+    ObjectList,
+    Panel,
+)
 from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.widgets.button import HeaderButton
 from wagtail.snippets.models import register_snippet
@@ -22,6 +29,7 @@ from courses.admin_views import ScopedSnippetViewSet
 from grading import admin_views
 from grading.models import Assignment
 from grading.selectors.access import can_grade, courses_gradable_by
+from grading.selectors.files import attached_files
 
 
 def _release_url(assignment) -> str:
@@ -54,8 +62,25 @@ class AssignmentIndexView(snippet_views.IndexView):
 
 RELEASE_HELP = _(
     "After saving, open “Release check”: the worker generates the learners' version with "
-    "nbgrader, grades your source (it must get full marks) and the released version (it must "
-    "get less), and releases the assignment only if both hold.")
+    "nbgrader, grades your source (it must get full marks on the autograded tests; answers "
+    "graded by hand are not counted) and the released version (it must get less), and "
+    "releases the assignment only if both hold.")
+
+
+class AttachedFilesPanel(Panel):
+    """The files the assignment has now: its source notebook and data files, with their
+    sizes, upload times and downloads (the edit page is for its graders only)."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "grading/admin/attached_files_panel.html"
+
+        def is_shown(self):
+            return bool(self.instance and self.instance.pk)
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            context.update(attached_files(assignment=self.instance))
+            return context
 
 
 class AssignmentViewSet(ScopedSnippetViewSet):
@@ -81,6 +106,7 @@ class AssignmentViewSet(ScopedSnippetViewSet):
         HelpPanel(content=RELEASE_HELP),
         FieldRowPanel([FieldPanel("key"), FieldPanel("title")]),
         FieldPanel("module"),
+        AttachedFilesPanel(heading=_("Attached files")),
         FieldPanel("source_file"),
         FieldPanel("data_upload"),
         FieldPanel("hidden_upload"),
@@ -120,6 +146,12 @@ admin_urls = ([
     path("submissions/<int:pk>/", admin_views.SubmissionView.as_view(), name="submission"),
     path("assignments/<int:pk>/release/", admin_views.AssignmentReleaseView.as_view(),
          name="release"),
+    path("assignments/<int:pk>/source/", admin_views.AssignmentSourceView.as_view(),
+         name="source"),
+    path("assignments/<int:pk>/files/<int:file_id>/",
+         admin_views.AssignmentDataFileView.as_view(), name="data_file"),
+    path("assignments/<int:pk>/release/status/",
+         admin_views.AssignmentReleaseStatusView.as_view(), name="release_status"),
 ], "grading_admin")
 
 

@@ -19,6 +19,8 @@ the hidden test's inputs, in any encoding).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import builtins
 import logging
 import re
@@ -68,6 +70,10 @@ HIDDEN_TEST_FAILED = "failed"  # the only error a test with hidden tests ever re
 TEST_ERROR_CAP = 500  # characters of a visible test's error description
 ERROR_CAP = 2000  # characters of a learner cell's error description (the runner's cap)
 OUTPUT_CAP = 20_000  # characters of a cell's printed output (the runner's cap)
+IMAGES_PER_CELL = 4  # figures of one cell shown in feedback
+IMAGE_CAP = 300_000  # bytes of one figure (PNG)
+IMAGES_TOTAL_CAP = 1_500_000  # bytes of all figures of a notebook
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RECORD_VERSION = 1
 TIMEOUT_ERROR = "TimeoutError: the cell ran longer than its time limit"
 DIED_ERROR = "KernelDied: the Python process stopped during this cell"
@@ -113,6 +119,7 @@ class StepOutcome:
     max_score: float | None = None
     ran: bool = False
     hidden_tests: bool = False  # a test whose source has hidden tests (not shown)
+    images: list[str] = field(default_factory=list)  # base64 PNG figures (checked, capped)
 
 
 @dataclass
@@ -259,9 +266,11 @@ def _run_plan(plan: Plan, *, pair: SandboxPairBase, timeout: float, cell_timeout
     withheld: set[int] = set()  # learner text after hidden tests reached the learner process
     status, message = "graded", ""
     tainted = False
+    count = 0  # the cell's number ("In [n]"), as the feedback page numbers the cells that ran
     for index, step in enumerate(plan.steps):
         if not step.runs:
             continue
+        count += 1
         left = deadline - time.monotonic()
         if left <= 0:
             stopped[index] = {"status": "timeout", "error": TIMEOUT_ERROR}
@@ -271,7 +280,8 @@ def _run_plan(plan: Plan, *, pair: SandboxPairBase, timeout: float, cell_timeout
         if step.kind == "test":
             reply = _ask(pair.judge, {"op": "test", "code": step.source}, wait)
         else:
-            reply = _ask(pair.learner, {"op": "cell", "code": step.source}, wait)
+            reply = _ask(pair.learner, {"op": "cell", "code": step.source, "count": count},
+                         wait)
             if reply is not None and step.kind == "locked":
                 judged = _ask(pair.judge, {"op": "locked", "code": step.source},
                               max(min(cell_timeout, deadline - time.monotonic()), 0.1))
@@ -317,6 +327,7 @@ def _run_plan(plan: Plan, *, pair: SandboxPairBase, timeout: float, cell_timeout
     steps = [_step_outcome(step, replies.get(index, stopped.get(index)), redact,
                            withheld=index in withheld and not reveal, reveal=reveal)
              for index, step in enumerate(plan.steps)]
+    _cap_images(steps)
     return GradeResult(status=status, score=sum(c.score for c in cells),
                        max_score=plan.max_score, needs_manual_grade=plan.needs_manual_grade,
                        cells=cells, message=message, steps=steps)
@@ -342,12 +353,44 @@ def _ask(sandbox, command: dict, timeout: float) -> dict | None:
         "status": reply["status"],
         "error": _text(reply.get("error"), ERROR_CAP),
         "stdout": _text(reply.get("stdout"), OUTPUT_CAP) or "",
+        "images": _png_images(reply.get("images")),
         "value": _text(reply.get("value"), 200),
         "stderr": reply.get("stderr") is True,
         "touched": reply.get("touched") is True,
         "learner_gone": reply.get("learner_gone") is True,
         "refused": reply.get("refused") is True,  # the judge's own (only it says so)
     }
+
+
+def _png_images(value) -> list[str]:
+    """The figures of a learner's reply that are PNG images within the caps, base64-encoded
+    again here (the learner's process can send anything)."""
+    if not isinstance(value, list):
+        return []
+    images = []
+    for item in value[:IMAGES_PER_CELL]:
+        if not isinstance(item, str) or len(item) > IMAGE_CAP * 4 // 3 + 4:
+            continue
+        try:
+            data = base64.b64decode(item, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        if data.startswith(PNG_SIGNATURE) and len(data) <= IMAGE_CAP:
+            images.append(base64.b64encode(data).decode("ascii"))
+    return images
+
+
+def _cap_images(steps: list[StepOutcome]) -> None:
+    """Keep the notebook's figures within IMAGES_TOTAL_CAP, the first ones first."""
+    left = IMAGES_TOTAL_CAP
+    for step in steps:
+        kept = []
+        for image in step.images:
+            size = len(image) * 3 // 4
+            if size <= left:
+                kept.append(image)
+                left -= size
+        step.images = kept
 
 
 def _text(value, cap: int) -> str | None:
@@ -475,6 +518,8 @@ def _step_outcome(step: Step, reply: dict | None, redact: _Redactor, *,
                 outcome.error = (redact(reply.get("error")) or "")[:TEST_ERROR_CAP] or None
     elif ran:
         outcome.stdout = redact(reply.get("stdout") or "") or ""
+        if not withheld:  # a figure could carry hidden tests' inputs as well as text can
+            outcome.images = list(reply.get("images") or [])
         if failed:
             outcome.error = (redact(reply.get("error")) or "")[:ERROR_CAP] or None
     outcome.source_shown = _storable(outcome.source_shown) or ""

@@ -8,7 +8,9 @@ is made safe to serve from the site:
 
 - learner-controlled text (answers, added cells, printed output, error messages) is escaped:
   code through Pygments, output through ``ansi2html``, learner markdown shown as text; only
-  text outputs are built, never HTML, images or scripts;
+  text outputs and PNG figures are built, never HTML, SVG or scripts (a figure is inlined as
+  a ``data:`` image, which the page's policy allows, after the engine checked it is a PNG
+  within its size caps and encoded it again);
 - the instructor's markdown is rendered, then sanitised (no scripts, styles, images or links
   other than to anchors on the page);
 - nothing is loaded from the network: MathJax and the widget scripts are replaced by empty
@@ -64,6 +66,7 @@ DEFAULT_LABELS: dict[str, str] = {
     "coding_response": gettext_noop("Code answer"),
     "written_response": gettext_noop("Written answer"),
     "top": gettext_noop("Top"),
+    "figure": gettext_noop("A figure your code drew"),
 }
 
 EXTRA_CSS = """
@@ -78,6 +81,7 @@ pre.learner-text { white-space: pre-wrap; background: none; border: none; paddin
                    font-size: inherit; }
 p.hidden-tests { margin: 0.4em 0 0; color: #777777; font-style: italic; }
 div.nbgrader_cell .panel-heading .label { margin-right: 0.5em; }
+div.output_png img { max-width: 100%; height: auto; }
 """
 
 # Instructor markdown after rendering: these tags, these attributes, links to anchors only.
@@ -155,6 +159,9 @@ def _get_exporter() -> HTMLExporter:
     return _exporter
 
 
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+
+
 def _number(value: float) -> str:
     return f"{round(value, 2):g}"
 
@@ -172,8 +179,8 @@ def _metadata(step: StepOutcome) -> dict[str, Any]:
     verdict = None
     if role == "test" and step.passed is not None:
         verdict = "passed" if step.passed else "failed" if step.ran else "not_run"
-    elif graded and step.score is None:
-        verdict = "manual"
+    elif graded and (step.score is None or role in ("answer", "task")):
+        verdict = "manual"  # waiting for the instructor ("–"), or graded by hand
     elif step.cell_type == "code" and title and not step.ran:
         verdict = "not_run"
     score_text = None
@@ -195,10 +202,13 @@ def _metadata(step: StepOutcome) -> dict[str, Any]:
 
 
 def _outputs(step: StepOutcome) -> list:
-    """Text outputs only: what the learner's code printed and the error, never rich data."""
+    """What the learner's code printed, its figures (PNG) and the error; never HTML."""
     outputs = []
     if step.stdout and step.kind != "test":
         outputs.append(new_output("stream", name="stdout", text=step.stdout))
+    if step.kind != "test":
+        outputs.extend(new_output("display_data", data={"image/png": image})
+                       for image in step.images if _BASE64.fullmatch(image))
     error = step.error
     if error and step.kind == "test" and step.hidden_tests:
         error = None  # only "failed", which the heading says

@@ -48,9 +48,14 @@ class GradebookCell:
         return any(grade_of(s) is None or s.regrade_requested_at for s in self.submissions)
 
     @property
+    def to_grade(self) -> list[Submission]:
+        """The attempts with answers still to be graded by hand, first attempt first."""
+        return [s for s in self.submissions
+                if grade_of(s) is not None and s.grade.needs_manual_grade]
+
+    @property
     def needs_manual_grade(self) -> bool:
-        return any(grade_of(s) is not None and s.grade.needs_manual_grade
-                   for s in self.submissions)
+        return bool(self.to_grade)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from grading.models import Assignment, Counting, Grade, Submission
+from grading.models import Assignment, Counting, Grade, GradeAudit, Submission
 
 
 def grade_of(submission: Submission) -> Grade | None:
@@ -91,3 +91,90 @@ def learner_assignment(*, assignment: Assignment, learner) -> LearnerAssignment:
                              counted=counted_grade(assignment=assignment,
                                                    submissions=submissions),
                              due_at=assignment.due_for(learner), attempts_left=left)
+
+
+@dataclass
+class ManualCell:
+    grade_id: str
+    max_score: float
+    score: float | None  # None while it waits for the instructor
+
+
+@dataclass
+class GradeNote:
+    at: datetime
+    action: str  # GradeAudit.Action
+    text: str
+
+
+@dataclass
+class SubmissionFeedback:
+    """What the feedback page says about one submission around the notebook: its score now,
+    the hand-graded cells' points, the instructor's comments and the score that counts."""
+
+    submission: Submission
+    grade: Grade
+    counted: Grade | None
+    manual_cells: list[ManualCell]
+    notes: list[GradeNote]
+
+    @property
+    def is_counted(self) -> bool:
+        return self.counted is not None and self.counted.pk == self.grade.pk
+
+
+def submission_feedback(*, submission: Submission) -> SubmissionFeedback | None:
+    """The feedback summary of ``submission`` (None while it has no grade). The caller has
+    checked that the user may see the submission."""
+    grade = grade_of(submission)
+    if grade is None:
+        return None
+    siblings = list(Submission.objects.filter(assignment_id=submission.assignment_id,
+                                              learner_id=submission.learner_id)
+                    .select_related("grade"))
+    manual = [ManualCell(grade_id=c["grade_id"], max_score=float(c["max_score"]),
+                         score=(None if c["grade_id"] not in grade.manual_scores
+                                else float(grade.manual_scores[c["grade_id"]])))
+              for c in grade.cells if c.get("manual")]
+    # The grader's comments, and the reason of the override while one stands.
+    actions = [GradeAudit.Action.MANUAL]
+    if grade.override_score is not None:
+        actions.append(GradeAudit.Action.OVERRIDE)
+    notes: list[GradeNote] = []
+    for a in grade.audit.filter(action__in=actions).exclude(reason="").order_by("-at"):
+        if notes and notes[-1].text == a.reason and notes[-1].action == a.action:
+            continue  # one comment saved with several hand-graded cells: said once
+        notes.append(GradeNote(at=a.at, action=a.action, text=a.reason))
+    return SubmissionFeedback(submission=submission, grade=grade,
+                              counted=counted_grade(assignment=submission.assignment,
+                                                    submissions=siblings),
+                              manual_cells=manual, notes=notes)
+
+
+@dataclass
+class ManualAnswer:
+    """A cell graded by hand, with what the learner wrote in it (as text: never rendered)."""
+
+    grade_id: str
+    max_score: float
+    score: float | None
+    cell_type: str  # "markdown" (a written answer) or "code"
+    answer: str | None  # None when the grade's record has no steps (an old grade)
+
+
+def manual_answers(*, grade: Grade) -> list[ManualAnswer]:
+    """The grade's hand-graded cells and the learner's answers in them, from the grade's
+    record (the notebook as graded, hidden tests already removed)."""
+    steps = {s.get("grade_id"): s for s in (grade.record or {}).get("steps", [])
+             if s.get("grade_id") and s.get("kind") in ("answer", "task")}
+    answers = []
+    for cell in grade.cells:
+        if not cell.get("manual"):
+            continue
+        step = steps.get(cell["grade_id"], {})
+        score = grade.manual_scores.get(cell["grade_id"])
+        answers.append(ManualAnswer(
+            grade_id=cell["grade_id"], max_score=float(cell["max_score"]),
+            score=None if score is None else float(score),
+            cell_type=step.get("cell_type", "markdown"), answer=step.get("source_shown")))
+    return answers

@@ -146,6 +146,7 @@ def assignment_release(*, assignment_id: int) -> Assignment:
                                       submission=released_bytes)
         report["source"], report["released"] = _summary(source_result), _summary(
             released_result)
+        report["manual_cells"] = sorted(manual)
         auto_max = sum(c.max_score for c in source_result.cells if c.grade_id not in manual)
         if source_result.status != "graded":
             problems.append(gettext("The source notebook did not run to the end: %s")

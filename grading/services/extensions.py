@@ -9,7 +9,13 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from grading.models import Assignment, Extension, Grade, GradeAudit, Submission
-from grading.services.grades import GradeChangeRefused, grade_settle, grade_snapshot, late_set
+from grading.services.grades import (
+    GradeChangeRefused,
+    grade_feedback_refresh,
+    grade_settle,
+    grade_snapshot,
+    late_set,
+)
 
 
 @transaction.atomic
@@ -29,6 +35,7 @@ def extension_grant(*, assignment: Assignment, learner, due_at, reason: str,
         late_set(grade, grade.submission)
         grade.score = grade.compute_score()
         if grade_snapshot(grade) != before:
+            grade_feedback_refresh(grade)
             grade.save()
             GradeAudit.objects.create(grade=grade, actor=actor,
                                       action=GradeAudit.Action.EXTENSION, before=before,

@@ -65,14 +65,18 @@ def _labels() -> dict[str, str]:
     return {key: gettext(text) for key, text in DEFAULT_LABELS.items()}
 
 
-def _feedback(result: GradeResult, *, title: str) -> dict[str, str]:
-    """The feedback page in each language of the site (the learner reads it in theirs)."""
+def _feedback(result: GradeResult, *, title: str,
+              messages: dict[str, str] | None = None) -> dict[str, str]:
+    """The feedback page in each language of the site (the learner reads it in theirs);
+    ``messages`` by language code, when stored ones replace the result's own."""
     from grading.autograder.feedback import feedback_html  # deferred: heavy (nbconvert)
 
     pages = {}
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
-            shown = dataclasses.replace(result, message=_message(result), steps=[
+            message = (messages or {}).get(code)
+            shown = dataclasses.replace(result, message=_message(result) if message is None
+                                        else message, steps=[
                 dataclasses.replace(step, stdout=gettext(WITHHELD))
                 if step.stdout == WITHHELD else step for step in result.steps])
             pages[code] = feedback_html(shown, title=title, labels=_labels())
@@ -162,6 +166,32 @@ def _cells(result: GradeResult, source: nbformat.NotebookNode | None) -> list[di
              "passed": c.passed, "manual": c.grade_id in manual} for c in result.cells]
 
 
+def grade_result_now(grade: Grade) -> GradeResult | None:
+    """The stored result as it stands after manual grades and overrides: each hand-graded
+    cell with its points, the score the grade counts (penalty or override included). None
+    for a grade stored without its steps (nothing to show)."""
+    if not grade.record or "status" not in grade.record or "steps" not in grade.record:
+        return None  # stored before results kept their steps: the page stays as it was
+    result = GradeResult.from_record(grade.record)
+    manual = {k: float(v) for k, v in grade.manual_scores.items()}
+    steps = [dataclasses.replace(step, score=manual[step.grade_id])
+             if step.grade_id in manual and step.max_score is not None else step
+             for step in result.steps]
+    return dataclasses.replace(result, steps=steps, score=float(grade.score),
+                               max_score=float(grade.max_score),
+                               needs_manual_grade=grade.needs_manual_grade)
+
+
+def grade_feedback_refresh(grade: Grade) -> None:
+    """Make the learner's feedback pages again from the stored result, so that they show
+    the points given by hand and the score that counts now (``grade`` is saved)."""
+    result = grade_result_now(grade)
+    if result is None:
+        return
+    grade.feedback = _feedback(result, title=grade.submission.assignment.title,
+                               messages=grade.messages or None)
+
+
 def grade_snapshot(grade: Grade) -> dict:
     return {"status": grade.status, "auto_score": str(grade.auto_score),
             "manual_scores": dict(grade.manual_scores), "penalty_percent":
@@ -247,6 +277,7 @@ def grade_manual_set(*, grade: Grade, grade_id: str, score: Decimal, actor,
     grade.needs_manual_grade = any(c["manual"] and c["grade_id"] not in grade.manual_scores
                                    for c in grade.cells)
     grade.score = grade.compute_score()
+    grade_feedback_refresh(grade)
     grade.save()
     GradeAudit.objects.create(grade=grade, actor=actor, action=GradeAudit.Action.MANUAL,
                               before=before, after=grade_snapshot(grade), reason=comment)
@@ -268,6 +299,7 @@ def grade_override(*, grade: Grade, score: Decimal | None, reason: str, actor) -
     grade.override_score = score
     grade.override_reason = reason if score is not None else ""
     grade.score = grade.compute_score()
+    grade_feedback_refresh(grade)
     grade.save()
     GradeAudit.objects.create(
         grade=grade, actor=actor, reason=reason, before=before, after=grade_snapshot(grade),

@@ -46,3 +46,14 @@ def grade_message(grade) -> str:
     from django.utils.translation import get_language
 
     return grade.message_in(get_language() or "") if grade is not None else ""
+
+
+@register.filter
+def grade_status(value) -> str:
+    """A grade's (or a checked notebook's) status in the page's language."""
+    from grading.models import GradeStatus
+
+    try:
+        return str(GradeStatus(value).label)
+    except ValueError:
+        return str(value or "")

@@ -299,3 +299,56 @@ def test_the_instructors_markdown_is_rendered_and_sanitised(wrong):
     assert "<style>x{}" not in page
     assert "example.com" not in page
     assert '<a href="#top">a</a>' in page
+
+
+PLOT_SOURCE = new_notebook(cells=[
+    new_code_cell("import matplotlib.pyplot as plt\n1 + 1"),
+    new_code_cell("def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n"
+                  "    ### END SOLUTION", metadata=meta(solution=True, grade_id="square")),
+    new_code_cell("plt.plot([1, 4, 9])\nplt.show()\n'shown'"),
+    new_code_cell("assert square(2) == 4", metadata=meta(grade=True, grade_id="t1", points=1)),
+])
+
+
+def test_figures_show_as_png_images_and_outputs_carry_their_cell_numbers():
+    result = grade("def square(x):\n    return x * x", source=PLOT_SOURCE)
+
+    assert [len(s.images) for s in result.steps] == [0, 0, 1, 0]
+    assert result.steps[0].stdout == "Out[1]: 2\n"
+    assert result.steps[2].stdout == "Out[3]: 'shown'\n"
+    page = feedback_html(result, title="Plots")
+    assert page.count('src="data:image/png;base64,iVBORw0KGgo') == 1
+    assert "In\xa0[3]:" in page
+    assert "Out[0]" not in page
+
+
+def test_only_png_figures_within_the_caps_reach_the_record():
+    import base64
+
+    from grading.autograder.engine import IMAGE_CAP, PNG_SIGNATURE, _png_images
+
+    png = base64.b64encode(PNG_SIGNATURE + b"\0" * 10).decode()
+    svg = base64.b64encode(b"<svg onload='alert(1)'/>").decode()
+    large = base64.b64encode(PNG_SIGNATURE + b"\0" * IMAGE_CAP).decode()
+    assert _png_images([png, svg, large, "not base64!", 7, {"x": 1}]) == [png]
+    assert _png_images("nope") == []
+    assert _png_images([png] * 10) == [png] * 4
+
+
+def test_a_figure_that_is_not_base64_is_not_put_on_the_page():
+    step = StepOutcome(kind="plain", cell_type="code", grade_id=None, source_shown="x",
+                       ran=True, images=['"><script>alert(1)</script>'])
+    page = feedback_html(GradeResult(status="graded", score=0, max_score=0,
+                                     needs_manual_grade=False, steps=[step]), title="x")
+    assert "<script>alert" not in page
+    assert "data:image/png" not in page
+
+
+def test_figures_are_withheld_once_hidden_tests_have_called_the_learners_code():
+    plan_step = Step(kind="plain", cell_type="code", source="plt.plot([1])")
+    reply = {"status": "ok", "stdout": "", "error": None, "images": ["iVBORw0KGgo="]}
+    shown = _step_outcome(plan_step, reply, _Redactor(Plan(steps=[plan_step])))
+    withheld = _step_outcome(plan_step, reply, _Redactor(Plan(steps=[plan_step])),
+                             withheld=True)
+    assert shown.images == ["iVBORw0KGgo="]
+    assert withheld.images == []

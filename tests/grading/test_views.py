@@ -88,15 +88,19 @@ def test_feedback_is_sandboxed_and_private(client, released_assignment, enrolled
     upload(client)
     submission = Submission.objects.get()
     submission_autograde(submission_id=submission.pk)
-    url = reverse("grading:feedback", args=[submission.pk])
+    url = reverse("grading:feedback_document", args=[submission.pk])
 
     mine = client.get(url)
     assert mine.status_code == 200
     assert mine["Content-Security-Policy"].startswith("sandbox")
     assert "HIDDEN_MARKER_9" not in mine.content.decode()
+    page = client.get(reverse("grading:feedback", args=[submission.pk]))
+    assert page.status_code == 200
+    assert "HIDDEN_MARKER_9" not in page.content.decode()
 
     client.force_login(UserFactory())
     assert client.get(url).status_code == 404
+    assert client.get(reverse("grading:feedback", args=[submission.pk])).status_code == 404
     assert client.get(reverse("grading:download", args=[submission.pk])).status_code == 404
     client.logout()
     assert client.get(url).status_code == 302

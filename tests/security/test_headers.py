@@ -125,10 +125,22 @@ def test_the_feedback_page_keeps_its_sandbox(site):
     client = Client()
     client.force_login(site.users["learner"])
 
-    response = client.get(f"/ko/grading/submissions/{site.submission.pk}/feedback/")
+    response = client.get(f"/ko/grading/submissions/{site.submission.pk}/feedback/notebook/")
 
     assert response.status_code == 200
     assert response["Content-Security-Policy"] == FEEDBACK_CSP
+
+
+def test_the_feedback_page_frames_only_this_site(site):
+    client = Client()
+    client.force_login(site.users["learner"])
+
+    response = client.get(f"/ko/grading/submissions/{site.submission.pk}/feedback/")
+
+    assert response.status_code == 200
+    assert "frame-src 'self';" in response["Content-Security-Policy"]
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
 
 
 def test_a_policy_setting_changes_the_header(client, settings):

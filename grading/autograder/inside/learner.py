@@ -11,6 +11,8 @@ kernel, not this code, refuses processes, exec, tracing and the rest (``runtime.
 installed before any learner code runs).
 """
 
+import base64
+import io
 import os
 import select
 import sys
@@ -102,16 +104,22 @@ class Learner:
 
     # -- cells --
 
-    def run_cell(self, code: str) -> dict:
+    def run_cell(self, code: str, count: int | None = None) -> dict:
+        if isinstance(count, int) and count > 0:
+            # IPython prints "Out[n]" with n = execution_count - 1 when history is off: the
+            # cell's number in the feedback page ("In [n]").
+            self.shell.execution_count = count + 1
         with runtime.captured() as (stdout, stderr):
+            _quiet_show()
             try:
                 result = self.shell.run_cell(code, store_history=False, silent=False)
                 error = result.error_before_exec or result.error_in_exec
                 message = runtime.describe(error) if error is not None else None
             except BaseException as error:  # noqa: BLE001
                 message = runtime.describe(error)
+            images = figures_taken()
         return {"op": "done", "status": "error" if message else "ok", "error": message,
-                "stdout": stdout.text(), "stderr": stderr.written}
+                "stdout": stdout.text(), "stderr": stderr.written, "images": images}
 
     # -- the judge's requests --
 
@@ -199,6 +207,42 @@ class Learner:
         raise ValueError(f"unknown request {op!r}")
 
 
+FIGURES_PER_CELL = 4
+FIGURE_DPI = 80
+
+
+def _quiet_show() -> None:
+    """``plt.show()`` does nothing here (Agg cannot show; the figures are taken at the end of
+    the cell, as Jupyter's inline backend does) instead of warning on stderr."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.show = lambda *args, **kwargs: None
+
+
+def figures_taken() -> list:
+    """The cell's open matplotlib figures as base64 PNG (then closed), as the inline backend
+    shows them. The grader checks what comes back (PNG only, sizes capped): nothing here is
+    trusted."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is None:
+        return []
+    images = []
+    try:
+        for number in pyplot.get_fignums()[:FIGURES_PER_CELL]:
+            buffer = io.BytesIO()
+            pyplot.figure(number).savefig(buffer, format="png", dpi=FIGURE_DPI,
+                                          bbox_inches="tight")
+            images.append(base64.b64encode(buffer.getvalue()).decode("ascii"))
+    except Exception:  # noqa: BLE001, S110 - a figure that cannot be drawn is left out
+        pass
+    finally:
+        try:
+            pyplot.close("all")
+        except Exception:  # noqa: BLE001, S110
+            pass
+    return images
+
+
 def files_written(limit: int = 500) -> list:
     """``[path, size, mtime_ns]`` of the regular files under the working directory (not the
     hidden ones, such as IPython's), for the judge to copy what it lacks."""
@@ -235,7 +279,7 @@ def main() -> None:
             message = control.read()
             if not message or message.get("op") != "cell":
                 os._exit(0)
-            control.say(learner.run_cell(message["code"]))
+            control.say(learner.run_cell(message["code"], message.get("count")))
 
 
 if __name__ == "__main__":
