@@ -7,7 +7,7 @@ key; this tag is the seam between the two apps.
 from django import template
 from django.template.loader import render_to_string
 
-from grading.models import Assignment
+from grading.models import Assignment, GradeStatus
 from grading.views import assignment_panel_context
 
 register = template.Library()
@@ -51,8 +51,6 @@ def grade_message(grade) -> str:
 @register.filter
 def grade_status(value) -> str:
     """A grade's (or a checked notebook's) status in the page's language."""
-    from grading.models import GradeStatus
-
     try:
         return str(GradeStatus(value).label)
     except ValueError:
