@@ -146,7 +146,8 @@ def _korea_time(moment) -> str:
     """A moment as the site's pages write it ("DATE_FORMAT TIME_FORMAT" of the active
     language), in Korea time whatever the server's zone."""
     local = timezone.localtime(moment, timezone=SEOUL)
-    return f"{formats.date_format(local, 'DATE_FORMAT')} {formats.time_format(local, 'TIME_FORMAT')}"
+    return (f"{formats.date_format(local, 'DATE_FORMAT')} "
+            f"{formats.time_format(local, 'TIME_FORMAT')}")
 
 
 def _receipt(request, assignment, outcome):
