@@ -2,7 +2,8 @@
 ``?next=`` says where to go: allauth follows that first), learners whose profile is
 incomplete are asked for it and other learners go to "My learning"; people who do not learn
 are never asked (the profile holds the answers the statistics count): ministry officers and
-programme staff land on the ministry dashboard, instructors and staff in the Wagtail admin.
+programme staff land on the ministry dashboard, instructors in the Wagtail admin, other
+staff in the Django admin.
 
 Failed logins are throttled by allauth (``ACCOUNT_RATE_LIMITS["login_failed"]``), per client
 address and per account, in the shared cache. The site's form is the only place a password is
@@ -35,7 +36,9 @@ class AccountAdapter(DefaultAccountAdapter):
         if user_may_see_reports(user=user):
             return reverse("reports:dashboard")  # ministry officers, programme staff
         if user.has_perm("wagtailadmin.access_admin"):
-            return reverse("wagtailadmin_home")  # instructors, staff
+            return reverse("wagtailadmin_home")  # instructors, editors
+        if user.is_staff:
+            return reverse("admin:index")  # the Django admin is what staff alone may open
         return "/"
 
     def _get_login_attempts_cache_key(self, request, **credentials) -> str:
