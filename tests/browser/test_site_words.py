@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from courses.models import ModuleProgress
+from lms.certificates.models import Certificate
 from tests.courses.factories import ProgrammeRunFactory, course_create, module_create
 from tests.courses.learner_side import closed_run, enrol, profile_complete
 
@@ -51,8 +52,10 @@ def test_headings_use_the_sites_own_korean_font(page, shoot, live_server, progra
     assert found["h1Weight"] == "700"
     assert ["700", "loaded"] in found["faces"]
     assert ["400", "loaded"] in found["faces"]
-    assert found["boldHangul"] and found["regularHangul"]
-    assert fonts and all(status == 200 and url.startswith(live_server.url)
+    assert found["boldHangul"]
+    assert found["regularHangul"]
+    assert fonts
+    assert all(status == 200 and url.startswith(live_server.url)
                          for url, status in fonts)
     assert blocked == []
 
@@ -136,3 +139,17 @@ def test_the_status_page_and_the_sign_in_box_read_well(page, shoot, live_server,
     shoot(page, "login")
     assert page.get_by_label("로그인 상태 유지").is_visible()
     assert page.get_by_text("아이디 저장").count() == 0
+
+
+def test_the_verification_page_gives_hours_with_their_unit(page, shoot, live_server,
+                                                           enrolled_learner, run):
+    certificate = Certificate.objects.create(
+        enrolment=enrolled_learner.enrolments.get(run=run), serial=f"AIMD-{run.year}-000042",
+        holder_name="김하늘", programme_title="제조 AI 기초 과정",
+        programme_title_en="AI for Manufacturing", hours=120, issued_at=timezone.now())
+
+    page.goto(f"/verify/{certificate.code}/")
+    shoot(page, "verify")
+
+    hours = page.locator("dt", has_text="교육 시간").locator("xpath=following-sibling::dd")
+    assert hours.inner_text() == "120시간"
