@@ -55,8 +55,7 @@ def test_headings_use_the_sites_own_korean_font(page, shoot, live_server, progra
     assert found["boldHangul"]
     assert found["regularHangul"]
     assert fonts
-    assert all(status == 200 and url.startswith(live_server.url)
-                         for url, status in fonts)
+    assert all(status == 200 and url.startswith(live_server.url) for url, status in fonts)
     assert blocked == []
 
 
