@@ -3,6 +3,8 @@ reads as closed, a locked module's way out, the status page, the sign-in box. A 
 each page is saved."""
 
 import datetime as dt
+import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -10,9 +12,11 @@ from django.test import Client
 from django.utils import timezone
 
 from courses.models import ModuleProgress
+from grading.models import Submission
 from lms.certificates.models import Certificate
 from tests.courses.factories import ProgrammeRunFactory, course_create, module_create
 from tests.courses.learner_side import closed_run, enrol, profile_complete
+from tests.grading.conftest import notebook_with
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -152,3 +156,23 @@ def test_the_verification_page_gives_hours_with_their_unit(page, shoot, live_ser
 
     hours = page.locator("dt", has_text="교육 시간").locator("xpath=following-sibling::dd")
     assert hours.inner_text() == "120시간"
+
+
+def test_the_submission_receipt_dates_like_the_rest_of_the_site(page, shoot, live_server,
+                                                                released_assignment,
+                                                                enrolled_learner, tmp_path):
+    _log_in(page, live_server, enrolled_learner)
+    notebook = tmp_path / "squares.ipynb"
+    notebook.write_bytes(notebook_with("def square(x):\n    return x * x"))
+
+    page.goto(released_assignment.module.url)
+    page.set_input_files("input[name=notebook]", str(notebook))
+    page.locator("form.assignment__submit button[type=submit]").click()
+    page.wait_for_load_state()
+    receipt = page.locator(".message--success").inner_text()
+    shoot(page, "receipt")
+
+    submitted = timezone.localtime(Submission.objects.get().submitted_at,
+                                   timezone=ZoneInfo("Asia/Seoul"))
+    assert f"{submitted.year}년 {submitted.month}월 {submitted.day}일" in receipt
+    assert not re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", receipt)
