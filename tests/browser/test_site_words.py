@@ -170,9 +170,13 @@ def test_the_submission_receipt_dates_like_the_rest_of_the_site(page, shoot, liv
     page.locator("form.assignment__submit button[type=submit]").click()
     page.wait_for_load_state()
     receipt = page.locator(".message--success").inner_text()
+    history = page.locator(".assignment__history").inner_text()
     shoot(page, "receipt")
 
     submitted = timezone.localtime(Submission.objects.get().submitted_at,
                                    timezone=ZoneInfo("Asia/Seoul"))
     assert f"{submitted.year}년 {submitted.month}월 {submitted.day}일" in receipt
     assert not re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", receipt)
+    # The history below the receipt writes the attempt's time the same way.
+    assert f"{submitted.year}년 {submitted.month}월 {submitted.day}일" in history
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", history)
