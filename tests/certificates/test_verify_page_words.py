@@ -45,6 +45,15 @@ def test_hours_carry_their_unit(client, certificate):
     assert "<dd>120 hours</dd>" in english.content.decode()
 
 
+def test_dates_are_written_like_the_rest_of_the_site_in_korea_time(client, certificate):
+    # Issued at 16:30 UTC on 26 November: 27 November in Seoul
+    with translation.override("ko"):
+        html = client.get(reverse("certificate_verify", args=[certificate.code])).content.decode()
+
+    assert ">2026년 11월 27일</time>" in html
+    assert ">2026-11-2" not in html
+
+
 @pytest.mark.parametrize("message", MESSAGES)
 def test_the_page_has_one_korean_name(message):
     with translation.override("ko"):
