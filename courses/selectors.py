@@ -67,6 +67,14 @@ class ModuleItem:
     completed: bool = False
     locked: bool = False
     last_viewed_at: datetime | None = None
+    completed_at: datetime | None = None
+
+    @property
+    def last_activity_at(self) -> datetime | None:
+        """When the learner last did something here: opened it, or completed it (a grade
+        completes an assignment module after the learner has moved on)."""
+        times = [t for t in (self.last_viewed_at, self.completed_at) if t]
+        return max(times) if times else None
 
 
 @dataclass
@@ -148,6 +156,7 @@ def outlines_for(*, programmes: list[Page], user, staff: bool) -> dict[int, list
             page=module,
             completed=bool(record and record.completed_at),
             last_viewed_at=record.last_viewed_at if record else None,
+            completed_at=record.completed_at if record else None,
         ))
     for outlines in result.values():
         for outline in outlines:
@@ -190,6 +199,16 @@ class RunState:
     @property
     def not_yet_open(self) -> bool:
         return self.now < self.run.enrolment_opens_at
+
+    @property
+    def is_closed(self) -> bool:
+        """Enrolment has closed for good (its window is over), whatever the seats."""
+        return self.now >= self.run.enrolment_closes_at
+
+    @property
+    def has_ended(self) -> bool:
+        """The run itself is over (its last day, in Korea, has passed)."""
+        return timezone.localdate(self.now) > self.run.ends_on
 
 
 def runs_for(*, programme_keys, now: datetime | None = None) -> list[RunState]:
@@ -302,15 +321,19 @@ def catalogue_listing(*, catalogue: CataloguePage, params) -> CatalogueListing:
     runs_by_key = defaultdict(list)
     for state in runs:
         runs_by_key[state.run.programme.translation_key].append(state)
-    cards = [ProgrammeCard(page=p, runs=runs_by_key[p.translation_key]) for p in programmes]
     all_years = sorted({r.run.year for r in runs}, reverse=True)
-
+    # Both filters ask about the same run: "open in 2023" is a 2023 run that is open, not a
+    # programme with some 2023 run and some other open run. With a year, a card shows (and
+    # is judged by) that year's runs only.
+    cards = [ProgrammeCard(page=p, runs=[r for r in runs_by_key[p.translation_key]
+                                         if not year or r.run.year == year])
+             for p in programmes]
+    if year:
+        cards = [c for c in cards if c.runs]
     if status == "open":
         cards = [c for c in cards if c.open_run]
     elif status == "upcoming":
         cards = [c for c in cards if c.next_run]
-    if year:
-        cards = [c for c in cards if year in c.years]
 
     hits: list[SearchHit] = []
     if query:
@@ -368,20 +391,28 @@ class ProgrammeOverview(_ProgressTotals):
 
 
 
-def _continue_from(courses: list[CourseOutline]) -> ModuleItem | None:
-    """The module to resume: the last one opened if unfinished (and open to the learner: one
-    may look at a locked module), else the next one to do."""
-    items = [m for c in courses for m in c.modules]
-    viewed = [m for m in items if m.last_viewed_at]
-    if viewed:
-        last = max(viewed, key=lambda m: m.last_viewed_at)
-        if not last.completed and not last.locked:
-            return last
-        later = items[items.index(last) + 1:]
-        nxt = next((m for m in later if not m.completed and not m.locked), None)
-        if nxt:
-            return nxt
+def _first_open(items) -> ModuleItem | None:
     return next((m for m in items if not m.completed and not m.locked), None)
+
+
+def _continue_from(courses: list[CourseOutline]) -> ModuleItem | None:
+    """The module to resume, in the course the learner worked in last (the latest visit or
+    completion): the module of that activity if unfinished (and open to the learner: one may
+    look at a locked module), else the next open, unfinished module of that course (after it,
+    then before it); only when that course is done, the next course's. Without any activity,
+    the first open, unfinished module of the programme."""
+    active = [(c, m) for c in courses for m in c.modules if m.last_activity_at]
+    if not active:
+        return _first_open(m for c in courses for m in c.modules)
+    course, last = max(active, key=lambda pair: pair[1].last_activity_at)
+    if not last.completed and not last.locked:
+        return last
+    at = course.modules.index(last)
+    found = _first_open(course.modules[at + 1:] + course.modules[:at])
+    if found:
+        return found
+    here = courses.index(course)
+    return _first_open(m for c in courses[here + 1:] + courses[:here] for m in c.modules)
 
 
 def programme_overview(*, programme: ProgrammePage, user) -> ProgrammeOverview:
@@ -452,6 +483,15 @@ class ModuleView:
     def completed(self) -> bool:
         return bool(self.item and self.item.completed)
 
+    @property
+    def unlocks_it(self) -> ModuleItem | None:
+        """For a locked module, the module to do next to open it: the first one before it
+        that is open to the learner and not complete (the previous module may be locked too)."""
+        if not self.locked:
+            return None
+        before = self.outline.modules[: self.position - 1]
+        return next((m for m in before if not m.completed and not m.locked), None)
+
 
 def module_view(*, module: ModulePage, user) -> ModuleView:
     """Everything a module page shows: the course outline, neighbours, lock and progress."""
@@ -467,7 +507,8 @@ def module_view(*, module: ModulePage, user) -> ModuleView:
                    completed=bool(progress.get(m.translation_key)
                                   and progress[m.translation_key].completed_at),
                    last_viewed_at=getattr(progress.get(m.translation_key), "last_viewed_at",
-                                          None))
+                                          None),
+                   completed_at=getattr(progress.get(m.translation_key), "completed_at", None))
         for m in modules
     ])
     _apply_gating(outline, staff=staff)

@@ -9,6 +9,7 @@ an opaque origin), because it contains learner-produced text.
 from __future__ import annotations
 
 import logging
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
@@ -25,7 +26,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -53,6 +54,7 @@ from lms.core.middleware import csp_header_value
 from lms.core.ratelimit import rate_limit_hit
 
 logger = logging.getLogger(__name__)
+SEOUL = ZoneInfo("Asia/Seoul")  # the receipt is dated in Korea, like every page
 
 FEEDBACK_CSP = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
                 "frame-ancestors 'self'")
@@ -141,12 +143,20 @@ def _submit_checked(request: HttpRequest, key: str, limiter) -> HttpResponse:
     return _receipt(request, assignment, outcome)
 
 
+def _korea_time(moment) -> str:
+    """A moment as the site's pages write it ("DATE_FORMAT TIME_FORMAT" of the active
+    language), in Korea time whatever the server's zone."""
+    local = timezone.localtime(moment, timezone=SEOUL)
+    return (f"{formats.date_format(local, 'DATE_FORMAT')} "
+            f"{formats.time_format(local, 'TIME_FORMAT')}")
+
+
 def _receipt(request, assignment, outcome):
     submission = outcome.submission
     if outcome.created:
         receipt = {
             "attempt": submission.attempt, "hash": submission.sha256[:12],
-            "time": timezone.localtime(submission.submitted_at).strftime("%Y-%m-%d %H:%M:%S")}
+            "time": _korea_time(submission.submitted_at)}
         # Sent on commit: not sent means the broker is down; the sweep sends it later.
         if Submission.objects.filter(pk=submission.pk, enqueued_at__isnull=False).exists():
             message = _("Submitted: attempt %(attempt)s at %(time)s, SHA-256 %(hash)s. "

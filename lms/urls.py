@@ -27,6 +27,8 @@ oauth2_provider_urls = [
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
+    # Browsers and feed readers ask for /favicon.ico whatever the page links to.
+    path("favicon.ico", core_views.favicon),
     # Public certificate verification (the QR code's address): no language prefix.
     path("verify/<str:code>/", certificate_views.verify, name="certificate_verify"),
     # Open Badges credentials: issuer, keys, status lists, the holder's download.
@@ -59,6 +61,8 @@ urlpatterns += i18n_patterns(
     path("grading/", include("grading.urls")),
     path("grading/certificates/", include("lms.certificates.urls")),
     path("reports/", include("lms.reports.urls")),
+    # /healthz in words, for people (the footer's "Service status").
+    path("status/", core_views.service_status, name="service_status"),
     # Wagtail's login page for private pages, likewise (before Wagtail's own).
     path("_util/login/", account_views.page_login, name="page_login"),
     path("", include(wagtail_urls)),

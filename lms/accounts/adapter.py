@@ -1,7 +1,9 @@
-"""allauth hooks: new accounts get a profile and the learner role; learners whose profile is
-incomplete are asked for it after login (staff who do not learn are not: the profile holds
-the answers the statistics count); ministry officers and programme staff land on the
-ministry dashboard.
+"""allauth hooks: new accounts get a profile and the learner role. After login (when no safe
+``?next=`` says where to go: allauth follows that first), learners whose profile is
+incomplete are asked for it and other learners go to "My learning"; people who do not learn
+are never asked (the profile holds the answers the statistics count): ministry officers and
+programme staff land on the ministry dashboard, instructors in the Wagtail admin, other
+staff in the Django admin.
 
 Failed logins are throttled by allauth (``ACCOUNT_RATE_LIMITS["login_failed"]``), per client
 address and per account, in the shared cache. The site's form is the only place a password is
@@ -25,14 +27,19 @@ class AccountAdapter(DefaultAccountAdapter):
         return user
 
     def get_login_redirect_url(self, request):
-        profile = getattr(request.user, "profile", None)
-        incomplete = profile is None or not profile.is_complete
-        learner = Role.LEARNER in user_roles(user=request.user)
-        if incomplete and learner:
-            return reverse("profile")
-        if not learner and user_may_see_reports(user=request.user):
+        user = request.user
+        if Role.LEARNER in user_roles(user=user):
+            profile = getattr(user, "profile", None)
+            if profile is None or not profile.is_complete:
+                return reverse("profile")
+            return reverse("courses:dashboard")
+        if user_may_see_reports(user=user):
             return reverse("reports:dashboard")  # ministry officers, programme staff
-        return super().get_login_redirect_url(request)
+        if user.has_perm("wagtailadmin.access_admin"):
+            return reverse("wagtailadmin_home")  # instructors, editors
+        if user.is_staff:
+            return reverse("admin:index")  # the Django admin is what staff alone may open
+        return "/"
 
     def _get_login_attempts_cache_key(self, request, **credentials) -> str:
         # allauth counts an account's failures under "<the request's host>:<login>" when the

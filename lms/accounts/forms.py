@@ -1,4 +1,4 @@
-"""Sign-up and profile forms."""
+"""Sign-up and profile forms (the sign-in form is in ``lms.accounts.login_form``)."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _

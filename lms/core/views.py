@@ -1,8 +1,11 @@
-"""Platform views: health."""
+"""Platform views: health (JSON for machines, a page for people)."""
 
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.defaults import permission_denied
@@ -35,6 +38,27 @@ def healthz(request: HttpRequest) -> JsonResponse:
     named to operators only (``lms.core.health``)."""
     healthy, report = health_report(detailed=_operator(request))
     return JsonResponse(report, status=200 if healthy else 503)
+
+
+@never_cache
+@require_GET
+def service_status(request: HttpRequest) -> HttpResponse:
+    """The same checks as ``/healthz`` as a page people can read (the footer's link), with
+    the same rule on who sees the parts; 503 when something is down, like ``/healthz``."""
+    healthy, report = health_report(detailed=_operator(request))
+    return render(request, "core/status.html", {
+        "healthy": healthy,
+        "checks": report.get("checks", {}),
+        "checked_at": timezone.now(),
+    }, status=200 if healthy else 503)
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico`` (asked for by browsers whatever a page links to) is the static one;
+    the static URL is read per request, since the manifest of hashed names may not exist yet
+    when the URLs are imported."""
+    return redirect(static("img/favicon.ico"), permanent=True)
 
 
 # Wagtail's site history lists every change of every object (titles, editors, times), across

@@ -27,6 +27,7 @@ from tests.courses.learner_side import (
     profile_complete,
     upcoming_run,
 )
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -224,14 +225,25 @@ def test_enrolled_learner_sees_status_and_a_continue_link(client, programme, mod
     assert reverse("courses:enrol", args=[run.pk]) not in html
 
 
-def test_refused_run_shows_a_disabled_button_with_the_reason(client, programme, run, learner):
+def test_refused_run_shows_a_disabled_button_with_the_reason(client, programme, learner):
+    full = ProgrammeRunFactory(programme=programme, number=2, capacity=1)
+    enrol(UserFactory(), full)
+    client.force_login(learner)
+
+    html = body(client.get(programme.url))
+
+    assert f'disabled aria-describedby="run-{full.pk}-reason"' in html
+    assert f'id="run-{full.pk}-reason">{in_korean(REFUSALS["full"])}<' in html
+
+
+def test_a_closed_run_shows_its_state_not_a_disabled_button(client, programme, run, learner):
     past = closed_run(programme, 2)
     client.force_login(learner)
 
     html = body(client.get(programme.url))
 
-    assert f'disabled aria-describedby="run-{past.pk}-reason"' in html
-    assert f'id="run-{past.pk}-reason">{in_korean(REFUSALS["closed"])}<' in html
+    assert f'run-{past.pk}-reason' not in html  # no button, so nothing to describe
+    assert 'class="run-closed" data-state="closed"' in html
 
 
 def test_other_open_run_is_refused_while_enrolled_in_one(client, programme, run, learner):
@@ -252,7 +264,8 @@ def test_past_run_reads_closed_even_while_enrolled_in_another(client, programme,
 
     html = body(client.get(programme.url))
 
-    assert f'id="run-{past.pk}-reason">{in_korean(REFUSALS["closed"])}<' in html
+    assert 'class="run-closed" data-state="closed"' in html
+    assert f'run-{past.pk}-reason' not in html  # not "you are already in another run"
 
 
 def test_active_enrolment_offers_a_drop_form_with_a_required_reason(client, programme, run,

@@ -125,6 +125,7 @@ def profile_data(site: Site) -> dict:
 # --- Our own views, pattern by pattern -----------------------------------------------------------
 OWN = [
     Entry("healthz", lambda s: "/healthz", everyone(200), post=everyone(405)),
+    Entry("favicon.ico", lambda s: "/favicon.ico", everyone(301), post=everyone(405)),
     Entry("verify/<str:code>/", lambda s: f"/verify/{s.certificate.code}/", everyone(200),
           post=everyone(405)),
     Entry("i18n/setlang/", lambda s: "/i18n/setlang/", everyone(302), post=everyone(302),
@@ -218,6 +219,8 @@ OWN = [
           lambda s: ko("certificates:name", s.certificate.serial), signed_in(405),
           post=row(LOGIN, 302, 404, 404, 404, 404, 404, 404), data=lambda s: {"show": "1"},
           csrf_role="learner"),
+    # The service status page (/healthz for people).
+    Entry("<lang>/status/", lambda s: ko("service_status"), everyone(200), post=everyone(405)),
     # The ministry dashboard and its downloads.
     Entry("<lang>/reports/", lambda s: ko("reports:dashboard"),
           row(LOGIN, 403, 403, 403, 403, 200, 200, 200), post=signed_in(405)),

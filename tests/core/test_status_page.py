@@ -1,0 +1,89 @@
+"""The footer's "Service status" is a page people can read; /healthz stays JSON for machines
+(issue 16). The same rule on who sees the parts holds on both."""
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import translation
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def status_page(client, language="ko"):
+    with translation.override(language):
+        return client.get(reverse("service_status"))
+
+
+def test_the_status_page_is_translated_html(client):
+    korean = status_page(client)
+    english = status_page(client, "en")
+
+    assert korean.status_code == 200
+    assert korean["Content-Type"].startswith("text/html")
+    assert "모든 서비스가 정상적으로 동작하고 있습니다." in korean.content.decode()
+    assert 'data-state="ok"' in korean.content.decode()
+    assert "All systems are working." in english.content.decode()
+
+
+def test_visitors_do_not_see_the_parts(client):
+    html = status_page(client).content.decode()
+
+    assert "postgresql" not in html
+    assert "데이터베이스" not in html
+
+
+def test_staff_see_the_parts(client):
+    client.force_login(UserFactory(is_staff=True, roles=[]))
+
+    html = status_page(client).content.decode()
+
+    assert "데이터베이스" in html
+    assert "postgresql" in html
+
+
+@override_settings(CELERY_BROKER_URL="redis://127.0.0.1:1/0")
+def test_a_part_down_reads_as_such_with_a_503(client):
+    response = status_page(client)
+
+    assert response.status_code == 503
+    assert 'data-state="fail"' in response.content.decode()
+    assert "127.0.0.1:1" not in response.content.decode()
+
+
+def test_the_footer_links_the_page_and_healthz_stays_json(client):
+    with translation.override("ko"):
+        html = client.get(reverse("service_status")).content.decode()
+    footer = html.split('class="site-footer"')[1]
+
+    assert 'href="/ko/status/"' in footer
+    assert 'href="/healthz"' not in footer
+    assert client.get("/healthz")["Content-Type"] == "application/json"
+
+
+# --- The favicon ------------------------------------------------------------------------------
+
+
+def test_every_page_links_the_icons(client):
+    with translation.override("ko"):
+        html = client.get(reverse("service_status")).content.decode()
+
+    assert 'rel="icon" href="/static/img/favicon.ico"' in html
+    assert 'rel="icon" href="/static/img/favicon.svg" type="image/svg+xml"' in html
+
+
+def test_the_root_favicon_address_leads_to_the_icon(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/static/img/favicon.ico"
+
+
+def test_the_icons_are_shipped():
+    from django.contrib.staticfiles import finders
+
+    for name in ("img/favicon.svg", "img/favicon.ico", "img/apple-touch-icon.png"):
+        assert finders.find(name), name
+    with open(finders.find("img/favicon.ico"), "rb") as icon:
+        assert icon.read(4) == b"\x00\x00\x01\x00"  # an ICO header
