@@ -58,7 +58,8 @@ c.JupyterHub.template_paths = [str(ROOT / "hub_config" / "templates")]
 # --- Proxy: the Python configurable-http-proxy, started by the hub ---------------------------
 # Run with this Python (so `.venv/bin/jupyterhub` works without an activated venv) through
 # hub_config/proxy.py, which answers browsers' WebSocket subprotocols (kernels connect at the
-# first try instead of failing the handshake and reconnecting).
+# first try instead of failing the handshake and reconnecting) and passes answers on as they
+# come (the start pages follow the hub's progress event stream).
 c.ConfigurableHTTPProxy.command = [sys.executable, str(ROOT / "hub_config" / "proxy.py")]
 c.ConfigurableHTTPProxy.api_url = os.environ.get(
     "JUPYTERHUB_PROXY_API_URL", "http://127.0.0.1:8002"
