@@ -28,7 +28,7 @@ WORKDIR /app
 
 # Dependencies first, in their own layer: it is rebuilt only when pyproject.toml or the lock
 # changes. With no source present yet, this installs the dependencies and an empty project.
-COPY pyproject.toml README.md LICENSE ./
+COPY pyproject.toml README.md ./
 COPY requirements/ requirements/
 RUN pip install --no-cache-dir -c requirements/constraints.txt .
 

@@ -41,7 +41,7 @@ def _texts(value, where: str):
 @pytest.mark.parametrize(("source", "html"), [
     ("CNC-01~03, 08:00~19:59", "<p>CNC-01<del>03, 08:00</del>19:59</p>"),  # marked: one tilde
     ("a ~~b~~ c", "<p>a <del>b</del> c</p>"),
-    ("CNC-01\\~03, 08:00\\~19:59", "<p>CNC-01~03, 08:00~19:59</p>"),
+    ("CNC-01&#126;03, 08:00&#126;19:59", "<p>CNC-01~03, 08:00~19:59</p>"),  # a reference
     ("0 ~ 120 and 3 ~ 9", "<p>0 ~ 120 and 3 ~ 9</p>"),  # a space inside: no strikethrough
     ("`a~b` and `c~d`", "<p><code>a~b</code> and <code>c~d</code></p>"),
     ("**오류 코드 `-999`**를", "<p>**오류 코드 <code>-999</code>**를</p>"),  # no closing **

@@ -97,18 +97,17 @@ def test_the_demo_notebook_reads_as_written_in_jupyterlab(
 
     page.goto(f"{hub.url}/user/{name}/lab/tree/sensor-spc.ipynb")
     rendered = page.locator(".jp-MarkdownCell .jp-RenderedMarkdown")
-    page.get_by_text("CNC-01~03").first.wait_for(timeout=120_000)
+    first = rendered.filter(has_text="노트북 과제 sensor-spc").first
+    first.wait_for(timeout=120_000)
     shoot(page, "sensor-spc")
 
-    first = rendered.first
     assert first.locator("del, s, strike").count() == 0
     text = first.inner_text()
     assert "CNC-01~03" in text
     assert "08:00~19:59" in text
     assert "**" not in text
-    cleaning = page.locator(".jp-MarkdownCell", has_text="clean_sensors(df)").nth(1)
-    cleaning.scroll_into_view_if_needed()
-    assert cleaning.locator(".jp-RenderedMarkdown strong", has_text="오류 코드").count() == 1
+    cleaning = rendered.filter(has_text="정제 함수").first
+    assert cleaning.locator("strong", has_text="오류 코드").count() == 1
     checked = rendered.count()
     assert checked >= 3
     for index in range(checked):
