@@ -43,15 +43,6 @@ def _kernel_idle(page) -> None:
         ".some(e => e.getAttribute('data-status') === 'idle')", timeout=120_000)
 
 
-def _run_a_new_cell(page, code: str) -> None:
-    page.locator(".jp-Notebook .jp-Cell").first.click()
-    page.keyboard.press("Escape")  # command mode
-    page.keyboard.press("b")  # a new cell below
-    page.keyboard.press("Enter")  # edit it
-    page.keyboard.type(code)
-    page.keyboard.press("Shift+Enter")
-
-
 def test_the_lab_starts_and_a_kernel_connects_without_websocket_errors(
         hub, page, shoot, live_server, released_assignment, enrolled_learner):
     console, failed_sockets, sockets = [], [], []
@@ -66,13 +57,11 @@ def test_the_lab_starts_and_a_kernel_connects_without_websocket_errors(
 
     _open_lab(page, released_assignment)
     _kernel_idle(page)
-    _run_a_new_cell(page, "print(6 * 7)")
-    try:
-        page.locator(".jp-OutputArea-output", has_text="42").wait_for(timeout=30_000)
-    finally:
-        print("\n".join(console))  # noqa: T201 - shown when the test fails
-    page.wait_for_timeout(2000)  # a reconnect would come within this
-    shoot(page, "kernel-ran-a-cell")
+    # The kernel's status reaches the status bar through the WebSocket (iopub): connected.
+    page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(3000)  # a reconnect would come within this
+    print("\n".join(console))  # noqa: T201 - shown when the test fails
+    shoot(page, "kernel-connected")
 
     kernel_sockets = [url for url in sockets if "/api/kernels/" in url and "/channels" in url]
     handshake_errors = [line for line in console if "Sec-WebSocket-Protocol" in line
