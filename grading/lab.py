@@ -15,15 +15,16 @@ same with local, Docker and Kubernetes spawners:
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from grading.autograder.notebooks import NotebookInvalid
-from grading.hub import HubClient, HubNotFound, HubUnavailable, ServerState
+from grading.hub import HubClient, HubError, HubNotFound, HubUnavailable, ServerState
 from grading.models import Assignment
 from grading.services.submissions import SubmitOutcome, submission_create
 from lms.core.oidc import hub_username
@@ -82,11 +83,60 @@ def lab_start(*, user) -> ServerState:
 
 
 def lab_progress(*, user) -> tuple[ServerState, dict]:
+    """The learner's server and, while it is not ready, the hub's last progress event: while it
+    starts ``{"progress": 50, "message": "Spawning server..."}``; after a failed start the hub's
+    ``{"failed": True, "message": "Spawn failed: Timeout"}`` (empty when the hub has none)."""
     name = hub_username(user)
     with lab_client() as hub:
         state = hub.server_state(name)
-        progress = hub.server_progress(name, timeout=1.0) if state.starting else {}
+        progress = {}
+        if not state.ready:
+            try:
+                progress = hub.server_progress(name, timeout=1.0)
+            except (HubNotFound, HubError):
+                progress = {}  # 400 "not starting": no spawn to tell about
     return state, progress
+
+
+@dataclass(frozen=True)
+class LabProgressShown:
+    """What the waiting page shows of a progress event: a percentage and a message."""
+
+    percent: int
+    message: str
+    failed: bool = False
+    timed_out: bool = False
+
+
+# The hub's own words (JupyterHub's progress events) in the learner's language; other
+# spawners' messages (pulling an image, a pod scheduled) are shown as the hub wrote them.
+_HUB_MESSAGES = (
+    (re.compile(r"^Server requested"), gettext_lazy("Your lab has been requested.")),
+    (re.compile(r"^Spawning server"), gettext_lazy("Starting your lab's server…")),
+    (re.compile(r"^Server ready"), gettext_lazy("Your lab is ready. Opening the notebook…")),
+)
+
+
+def lab_progress_shown(progress: dict, *, ready: bool = False) -> LabProgressShown:
+    """The waiting page's bar and message for a hub progress event (see ``lab_progress``)."""
+    hub_message = str(progress.get("message") or "")
+    if progress.get("failed"):
+        timed_out = bool(re.search(r"time(d)? ?out|didn't respond|did not respond",
+                                   hub_message, re.IGNORECASE))
+        message = (gettext("Your lab did not start in time. The notebook service may be busy; "
+                           "try again in a minute.") if timed_out else
+                   gettext("Your lab could not be started. Try again; if it keeps failing, "
+                           "tell the programme staff."))
+        return LabProgressShown(percent=100, message=message, failed=True, timed_out=timed_out)
+    if ready or progress.get("ready"):
+        return LabProgressShown(percent=100, message=str(_HUB_MESSAGES[2][1]))
+    try:
+        percent = min(100, max(0, int(progress.get("progress") or 0)))
+    except (TypeError, ValueError):
+        percent = 0
+    message = next((str(text) for pattern, text in _HUB_MESSAGES if pattern.match(hub_message)),
+                   hub_message or gettext("Starting…"))
+    return LabProgressShown(percent=percent, message=message)
 
 
 def _released_files(assignment: Assignment) -> list[tuple[str, bytes]]:

@@ -41,6 +41,7 @@ from grading.lab import (
     lab_files_ensure,
     lab_paths,
     lab_progress,
+    lab_progress_shown,
     lab_start,
     lab_submit,
     lab_url,
@@ -358,20 +359,22 @@ def lab_wait(request: HttpRequest, key: str) -> HttpResponse:
             return HttpResponseRedirect(url)
         if not state.exists and not state.starting:
             logger.warning("lab of user %s did not start (%s)", request.user.pk, progress)
-            message = _("Your lab could not be started. Try again; if it keeps failing, "
-                        "tell the programme staff.")
+            shown = lab_progress_shown({**progress, "failed": True})
             if _wants_json(request):
-                return JsonResponse({"state": "failed", "message": message}, status=503)
-            messages.error(request, message)
+                return JsonResponse({"state": "failed", "message": shown.message,
+                                     "timed_out": shown.timed_out}, status=503)
+            messages.error(request, shown.message)
             return HttpResponseRedirect(_module_url(request, assignment))
     except (HubUnavailable, HubNotFound, HubError) as exc:
         return _lab_failure(request, assignment, exc, action="wait")
-    percent = int(progress.get("progress") or 0)
+    shown = lab_progress_shown(progress)
     if _wants_json(request):
-        return JsonResponse({"state": "starting", "progress": percent})
+        return JsonResponse({"state": "starting", "progress": shown.percent,
+                             "message": shown.message})
     return render(request, "grading/lab_wait.html", {
-        "assignment": assignment, "progress": percent,
-        "status_url": request.get_full_path(), "module_url": _module_url(request, assignment)})
+        "assignment": assignment, "shown": shown,
+        "status_url": request.get_full_path(), "module_url": _module_url(request, assignment),
+        "retry_url": reverse("grading:lab_open", args=[key]), "fresh": fresh})
 
 
 @login_required

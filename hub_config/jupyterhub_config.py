@@ -56,9 +56,11 @@ c.JupyterHub.default_url = "/hub/home"
 c.JupyterHub.template_paths = [str(ROOT / "hub_config" / "templates")]
 
 # --- Proxy: the Python configurable-http-proxy, started by the hub ---------------------------
-# Found next to this Python so that `.venv/bin/jupyterhub` works without an activated venv.
-chp = BIN / "configurable-http-proxy"
-c.ConfigurableHTTPProxy.command = [str(chp) if chp.exists() else "configurable-http-proxy"]
+# Run with this Python (so `.venv/bin/jupyterhub` works without an activated venv) through
+# hub_config/proxy.py, which answers browsers' WebSocket subprotocols (kernels connect at the
+# first try instead of failing the handshake and reconnecting) and passes answers on as they
+# come (the start pages follow the hub's progress event stream).
+c.ConfigurableHTTPProxy.command = [sys.executable, str(ROOT / "hub_config" / "proxy.py")]
 c.ConfigurableHTTPProxy.api_url = os.environ.get(
     "JUPYTERHUB_PROXY_API_URL", "http://127.0.0.1:8002"
 )

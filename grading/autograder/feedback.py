@@ -35,12 +35,12 @@ import markupsafe
 import nbformat
 from jinja2 import DictLoader
 from nbconvert.exporters import HTMLExporter
-from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from pygments.formatters import HtmlFormatter
 from traitlets.config import Config
 
 from grading.autograder.engine import GradeResult, StepOutcome
+from grading.autograder.markdown import notebook_markdown_html
 
 TEMPLATE_BASEDIR = Path(__file__).resolve().parent / "feedback_templates"
 TEMPLATE_NAME = "lms_feedback"
@@ -100,8 +100,9 @@ def _allowed_attribute(tag: str, name: str, value: str) -> bool:
 
 
 def instructor_markdown(source: str) -> markupsafe.Markup:
-    """The instructor's markdown as HTML without scripts, styles, images or outside links."""
-    html = markdown2html_mistune(source)
+    """The instructor's markdown as HTML without scripts, styles, images or outside links,
+    read as JupyterLab reads it (GFM: ``~one~`` tilde strikes out too)."""
+    html = notebook_markdown_html(source)
     return markupsafe.Markup(bleach.clean(  # noqa: S704 - sanitised just here
         html, tags=ALLOWED_TAGS, attributes=_allowed_attribute, protocols=[], strip=True,
         strip_comments=True))

@@ -20,6 +20,7 @@ seeded.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -56,6 +57,18 @@ KERNEL = {
 # (nbformat would otherwise draw random ones) and unique, as nbgrader's grade ids must be.
 
 
+# JupyterLab renders markdown as GitHub Flavored Markdown, where text between two single tildes
+# is struck out: "CNC-01~03 ... 08:00~19:59" would show "03 ... 08:00" crossed out. In these
+# notebooks a tilde is always a range (Korean writes "1~7일"), so every tilde outside code is
+# written as the character reference "&#126;": every renderer shows a plain "~", and no
+# renderer reads it as markup (whatever it makes of an escaped "\\~").
+_CODE_OR_TILDE = re.compile(r"(`+)[\s\S]*?(?<!`)\1(?!`)|~")
+
+
+def _plain_tildes(markdown: str) -> str:
+    return _CODE_OR_TILDE.sub(lambda m: "&#126;" if m.group(0) == "~" else m.group(0), markdown)
+
+
 def _cell(maker, cell_id: str, source: str, **nbgrader) -> nbformat.NotebookNode:
     cell = maker(source.strip("\n"), metadata=nbgrader_metadata(grade_id=cell_id, **nbgrader))
     cell["id"] = cell_id
@@ -64,8 +77,8 @@ def _cell(maker, cell_id: str, source: str, **nbgrader) -> nbformat.NotebookNode
 
 def text(cell_id: str, ko: str, en: str) -> nbformat.NotebookNode:
     """Locked instructions: Korean first, English below."""
-    return _cell(new_markdown_cell, cell_id, f"{ko.strip()}\n\n---\n\n{en.strip()}",
-                 locked=True)
+    return _cell(new_markdown_cell, cell_id,
+                 _plain_tildes(f"{ko.strip()}\n\n---\n\n{en.strip()}"), locked=True)
 
 
 def setup(cell_id: str, source: str) -> nbformat.NotebookNode:
@@ -83,7 +96,8 @@ def tests(cell_id: str, points: int, source: str) -> nbformat.NotebookNode:
 def written(cell_id: str, points: int, source: str) -> nbformat.NotebookNode:
     """The manually graded answer; its text in the source is the instructors' model answer
     and rubric, replaced by "YOUR ANSWER HERE" in the released notebook."""
-    return _cell(new_markdown_cell, cell_id, source, solution=True, grade=True, points=points)
+    return _cell(new_markdown_cell, cell_id, _plain_tildes(source), solution=True, grade=True,
+                 points=points)
 
 
 def notebook(cells: list) -> nbformat.NotebookNode:
@@ -175,7 +189,7 @@ SPC_TASK1_KO = """
 「시계열 정제, 리샘플링, 요약」에서 배운 순서 그대로입니다.
 
 1. 게이트웨이가 다시 보낸 **중복 행**을 지웁니다(처음 나온 행을 남깁니다).
-2. 열전대가 끊겼을 때 PLC가 쓰는 온도 **오류 코드 `-999`**를 결측(NaN)으로 바꿉니다.
+2. 열전대가 끊겼을 때 PLC가 쓰는 온도 **오류 코드** `-999`를 결측(NaN)으로 바꿉니다.
 3. 아래 **유효 범위**(경계 포함)를 벗어난 값을 결측으로 바꿉니다. 위 셀의 `VALID_RANGE`에 같은 값이
    있습니다.
 
@@ -1015,8 +1029,8 @@ PM_TASK5_KO = """
 ## 5. 모델 묶음 저장 (1점)
 
 운영에서는 모델 하나가 아니라 전처리, 특징 목록, 임계값, 학습 기간, 버전을 한 묶음으로 저장해야
-결과를 재현하고 설명할 수 있습니다. 다음 키를 가진 딕셔너리를 `joblib.dump`로 노트북과 같은 폴더의
-**`pm_model.joblib`**에 저장하세요(경로 없이 파일 이름만).
+결과를 재현하고 설명할 수 있습니다. 다음 키를 가진 딕셔너리를 `joblib.dump`로 노트북과 같은 폴더에
+**`pm_model.joblib`** 파일로 저장하세요(경로 없이 파일 이름만).
 
 - `"model"`: `final_model`(전처리를 포함한 파이프라인)
 - `"features"`: `FEATURES`
