@@ -50,6 +50,9 @@ class StreamingProxyHandler(ProxyHandler):
         if url is None:
             return
         request = self._get_proxy_request(url)
+        # An answer passed on as it comes may last as long as it needs (an event stream, a big
+        # download): tornado's 20 s default would cut it. --proxy-timeout still bounds it when set.
+        request.request_timeout = self.proxy.proxy_timeout or 0
         answer = {"status": None, "headers": HTTPHeaders(), "started": False}
 
         def header_line(line: str) -> None:

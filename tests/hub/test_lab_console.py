@@ -60,6 +60,14 @@ def test_the_lab_starts_and_a_kernel_connects_without_websocket_errors(
     # The kernel's status reaches the status bar through the WebSocket (iopub): connected.
     page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=60_000)
     page.wait_for_timeout(3000)  # a reconnect would come within this
+    # And code runs: a new cell's output comes back through the proxy (binary v1 frames).
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")
+    page.keyboard.press("Enter")
+    page.keyboard.type("print(6 * 7, 'ok')")
+    page.keyboard.press("Shift+Enter")
+    page.locator(".jp-OutputArea-output", has_text="42 ok").first.wait_for(timeout=60_000)
     print("\n".join(console))  # noqa: T201 - shown when the test fails
     shoot(page, "kernel-connected")
 
