@@ -171,7 +171,8 @@ class HubClient:
         deadline = time.monotonic() + timeout
         path = self._user_path(username) + "/server/progress"
         try:
-            with self._client.stream("GET", path, timeout=timeout) as response:
+            with self._client.stream("GET", path, timeout=timeout,
+                                     headers={"Accept": "text/event-stream"}) as response:
                 if response.status_code >= 400:
                     response.read()
                     self._checked("GET", path, response)

@@ -109,7 +109,8 @@ class LabProgressShown:
 
 
 # The hub's own words (JupyterHub's progress events) in the learner's language; other
-# spawners' messages (pulling an image, a pod scheduled) are shown as the hub wrote them.
+# spawners' messages (pulling an image, a pod scheduled on a node) name the cluster's insides,
+# so learners see a plain "Starting…" for them (the bar still moves with their percentage).
 _HUB_MESSAGES = (
     (re.compile(r"^Server requested"), gettext_lazy("Your lab has been requested.")),
     (re.compile(r"^Spawning server"), gettext_lazy("Starting your lab's server…")),
@@ -135,7 +136,7 @@ def lab_progress_shown(progress: dict, *, ready: bool = False) -> LabProgressSho
     except (TypeError, ValueError):
         percent = 0
     message = next((str(text) for pattern, text in _HUB_MESSAGES if pattern.match(hub_message)),
-                   hub_message or gettext("Starting…"))
+                   gettext("Starting…"))
     return LabProgressShown(percent=percent, message=message)
 
 

@@ -27,12 +27,30 @@ from configurable_http_proxy.handlers import ProxyHandler
 from tornado.httpclient import AsyncHTTPClient
 from tornado.httputil import HTTPHeaders
 
+# tornado's shared client allows 10 requests at once by default: ten long answers (event
+# streams of labs being started) would queue every other learner's request behind them.
+AsyncHTTPClient.configure(None, max_clients=1000)
+
+# Answers with no overall deadline (unless --proxy-timeout is given): event streams only, which
+# the browser asks for as such. Every other request keeps tornado's 20 s default deadline.
+STREAM_ACCEPT = "text/event-stream"
+
+
+class ClientGone(Exception):
+    """The browser (or the site) closed its connection: the target's answer is dropped."""
+
 # What the proxy does not pass on (as ProxyHandler.call_proxy): tornado's client has already
 # decoded the body, and the connection and its framing are the proxy's own.
 HOP_HEADERS = {"content-length", "transfer-encoding", "content-encoding", "connection"}
 
 
 class StreamingProxyHandler(ProxyHandler):
+    _client_gone = False
+
+    def on_connection_close(self):
+        self._client_gone = True
+        super().on_connection_close()
+
     def select_subprotocol(self, subprotocols):
         # Called after the target's connection is open (ProxyHandler.get connects it first).
         chosen = self.ws_client.selected_subprotocol if self.ws_client else None
@@ -50,9 +68,10 @@ class StreamingProxyHandler(ProxyHandler):
         if url is None:
             return
         request = self._get_proxy_request(url)
-        # An answer passed on as it comes may last as long as it needs (an event stream, a big
-        # download): tornado's 20 s default would cut it. --proxy-timeout still bounds it when set.
-        request.request_timeout = self.proxy.proxy_timeout or 0
+        if STREAM_ACCEPT in self.request.headers.get("Accept", ""):
+            # An event stream lasts as long as the lab's start: no deadline but the client's
+            # own (it is dropped as soon as the client goes, see chunk()).
+            request.request_timeout = self.proxy.proxy_timeout or 0
         answer = {"status": None, "headers": HTTPHeaders(), "started": False}
 
         def header_line(line: str) -> None:
@@ -78,6 +97,8 @@ class StreamingProxyHandler(ProxyHandler):
                     self.add_header(name, value)
 
         def chunk(data: bytes) -> None:
+            if self._client_gone:
+                raise ClientGone  # tornado ends the fetch: nothing is kept open for nobody
             start()
             self.write(data)
             self.flush()
@@ -87,8 +108,12 @@ class StreamingProxyHandler(ProxyHandler):
         try:
             response = await AsyncHTTPClient().fetch(request, raise_error=False)
         except Exception as err:  # noqa: BLE001 - as ProxyHandler.call_proxy: any failure is a 503
-            if answer["started"]:  # cut off mid-answer: end what was sent
-                self.finish()
+            if self._client_gone:
+                return
+            if answer["started"]:
+                # Cut off mid-answer: close the connection, so the client sees a truncated
+                # answer as truncated (a clean end would pass for a whole download).
+                self.request.connection.close()
                 return
             await self.handle_proxy_error(503, err)
             return

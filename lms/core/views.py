@@ -58,7 +58,8 @@ def favicon(request: HttpRequest) -> HttpResponse:
     """``/favicon.ico`` (asked for by browsers whatever a page links to) is the static one;
     the static URL is read per request, since the manifest of hashed names may not exist yet
     when the URLs are imported."""
-    return redirect(static("img/favicon.ico"), permanent=True)
+    # Not permanent: browsers keep a 301 for good, and the hashed name changes with the icon.
+    return redirect(static("img/favicon.ico"))
 
 
 # Wagtail's site history lists every change of every object (titles, editors, times), across

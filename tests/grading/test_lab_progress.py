@@ -18,8 +18,8 @@ GONE = ServerState(exists=False, ready=False, pending=None, url=None)
     ({"progress": 50, "message": "Spawning server..."}, 50, "랩 서버를 시작하는 중…"),
     ({"progress": 100, "ready": True, "message": "Server ready at /user/u1/"}, 100,
      "랩이 준비되었습니다. 노트북을 여는 중…"),
-    ({"progress": 30, "message": "Pulling image quay.io/jupyter/scipy-notebook"}, 30,
-     "Pulling image quay.io/jupyter/scipy-notebook"),  # another spawner's words, as they are
+    ({"progress": 30, "message": "Pulling image registry.internal/scipy on node-7"}, 30,
+     "시작하는 중…"),  # another spawner's words name the cluster's insides: not shown
     ({}, 0, "시작하는 중…"),
     ({"progress": "lots", "message": ""}, 0, "시작하는 중…"),
 ])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tornado import web, websocket
+from tornado import iostream, web, websocket
 from tornado.ioloop import IOLoop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +36,28 @@ class Events(web.RequestHandler):
         self.write('data: {"progress": 100, "ready": true}\n\n')
 
 
+DROPPED: list[float] = []  # when the proxy dropped a /forever stream (the target saw it close)
+
+
+class Forever(web.RequestHandler):
+    """An event stream that never ends (a lab that takes its time to start)."""
+
+    async def get(self):
+        self.set_header("Content-Type", "text/event-stream")
+        try:
+            while True:
+                self.write(": keepalive\n\n")
+                await self.flush()
+                await asyncio.sleep(0.2)
+        except iostream.StreamClosedError:
+            DROPPED.append(time.monotonic())
+
+
+class Plain(web.RequestHandler):
+    def get(self):
+        self.write("plain")
+
+
 class Kernel(websocket.WebSocketHandler):
     def select_subprotocol(self, subprotocols):
         return "v1.kernel.websocket.jupyter.org"
@@ -51,7 +73,8 @@ def target():
 
     def serve():
         async def main():
-            web.Application([(r"/events", Events), (r"/kernel", Kernel)]).listen(
+            web.Application([(r"/events", Events), (r"/kernel", Kernel), (r"/forever", Forever),
+                             (r"/plain", Plain)]).listen(
                 port, "127.0.0.1")
             loops.append(IOLoop.current())
             ready.set()
@@ -119,3 +142,37 @@ def test_a_websocket_gets_the_targets_subprotocol_and_keeps_binary_frames(proxy)
     assert chosen == "v1.kernel.websocket.jupyter.org"
     assert binary == "bytes:3"
     assert text == "str:4"
+
+
+def _open_stream(url):
+    client = httpx.Client(timeout=10)
+    response = client.send(client.build_request(
+        "GET", url + "/forever", headers={"Accept": "text/event-stream"}), stream=True)
+    next(response.iter_lines())
+    return client, response
+
+
+def test_long_streams_do_not_hold_up_other_requests(proxy):
+    # tornado's client allows 10 requests at once unless told otherwise: 15 labs starting
+    # would queue every other learner's request behind their event streams.
+    streams = [_open_stream(proxy) for _ in range(15)]
+    try:
+        started = time.monotonic()
+        answer = httpx.get(proxy + "/plain", timeout=10)
+        assert answer.text == "plain"
+        assert time.monotonic() - started < 3
+    finally:
+        for client, response in streams:
+            response.close()
+            client.close()
+
+
+def test_a_stream_the_client_left_is_dropped_at_the_target(proxy):
+    before = len(DROPPED)
+    client, response = _open_stream(proxy)
+    response.close()
+    client.close()
+    deadline = time.monotonic() + 5
+    while len(DROPPED) <= before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(DROPPED) > before  # the proxy stopped reading it, the target saw it close

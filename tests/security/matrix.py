@@ -125,7 +125,7 @@ def profile_data(site: Site) -> dict:
 # --- Our own views, pattern by pattern -----------------------------------------------------------
 OWN = [
     Entry("healthz", lambda s: "/healthz", everyone(200), post=everyone(405)),
-    Entry("favicon.ico", lambda s: "/favicon.ico", everyone(301), post=everyone(405)),
+    Entry("favicon.ico", lambda s: "/favicon.ico", everyone(302), post=everyone(405)),
     Entry("verify/<str:code>/", lambda s: f"/verify/{s.certificate.code}/", everyone(200),
           post=everyone(405)),
     Entry("i18n/setlang/", lambda s: "/i18n/setlang/", everyone(302), post=everyone(302),
