@@ -352,3 +352,29 @@ def test_figures_are_withheld_once_hidden_tests_have_called_the_learners_code():
                              withheld=True)
     assert shown.images == ["iVBORw0KGgo="]
     assert withheld.images == []
+
+
+BIG_FIGURES_SOURCE = new_notebook(cells=[
+    new_code_cell("import matplotlib.pyplot as plt\nimport numpy as np"),
+    new_code_cell("def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n"
+                  "    ### END SOLUTION", metadata=meta(solution=True, grade_id="square")),
+    # Noise does not compress: four of these would make a reply of many megabytes, over what
+    # the sandbox carries, and the cell would pass for timed out.
+    new_code_cell("for _ in range(4):\n"
+                  "    plt.figure(figsize=(12, 12)); plt.imshow(np.random.rand(900, 900))\n"
+                  "plt.figure(figsize=(400, 400)); plt.plot([1, 2])"),
+    new_code_cell("assert square(3) == 9", metadata=meta(grade=True, grade_id="t1", points=1)),
+])
+
+
+def test_large_figures_are_left_out_and_the_notebook_is_graded_whole():
+    from grading.autograder.engine import IMAGE_CAP, IMAGES_TOTAL_CAP
+
+    result = grade("def square(x):\n    return x * x", source=BIG_FIGURES_SOURCE)
+
+    assert result.status == "graded"
+    assert result.score == 1
+    assert all(step.error is None for step in result.steps if step.ran)
+    images = [image for step in result.steps for image in step.images]
+    assert sum(len(image) * 3 // 4 for image in images) <= IMAGES_TOTAL_CAP
+    assert all(len(image) * 3 // 4 <= IMAGE_CAP for image in images)

@@ -209,6 +209,11 @@ class Learner:
 
 FIGURES_PER_CELL = 4
 FIGURE_DPI = 80
+# Kept well under what the grader accepts (engine.IMAGE_CAP, IMAGES_TOTAL_CAP) and far under the
+# sandbox's 8 MB message limit: a reply over it would be lost and the cell taken as timed out.
+FIGURE_PIXELS_CAP = 2000 * 2000  # a figure larger than this is not drawn at all
+FIGURE_BYTES_CAP = 200_000  # one PNG
+FIGURES_BYTES_CAP = 800_000  # all of one cell's PNGs
 
 
 def _quiet_show() -> None:
@@ -226,12 +231,19 @@ def figures_taken() -> list:
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is None:
         return []
-    images = []
+    images, total = [], 0
     try:
         for number in pyplot.get_fignums()[:FIGURES_PER_CELL]:
+            figure = pyplot.figure(number)
+            width, height = figure.get_size_inches() * FIGURE_DPI
+            if width * height > FIGURE_PIXELS_CAP:
+                continue  # drawing it would take the cell's time and memory for nothing
             buffer = io.BytesIO()
-            pyplot.figure(number).savefig(buffer, format="png", dpi=FIGURE_DPI,
-                                          bbox_inches="tight")
+            figure.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
+            size = buffer.tell()
+            if size > FIGURE_BYTES_CAP or total + size > FIGURES_BYTES_CAP:
+                continue
+            total += size
             images.append(base64.b64encode(buffer.getvalue()).decode("ascii"))
     except Exception:  # noqa: BLE001, S110 - a figure that cannot be drawn is left out
         pass
