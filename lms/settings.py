@@ -6,6 +6,7 @@ embedded Celery broker under `var/`. Production refuses to start without a secre
 """
 
 import hashlib
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,13 +23,15 @@ env = environ.Env()
 # environment win over `.env` in the project, which wins over the demo's `var/demo.env`
 # (written by `make demo`: DJANGO_DEBUG=1 and the demo hub's secrets), so the README's
 # `manage.py` commands work as written after `make demo`. DJANGO_READ_DOT_ENV_FILE=0 reads
-# neither (the tests do that).
+# neither (the tests do that). The demo's file belongs to the demo's embedded database: when
+# DATABASE_URL is set (a real deployment always sets it), a var/demo.env left over from an
+# earlier `make demo` in the same checkout is not read, so it cannot turn DEBUG on there.
 _READ_ENV_FILES = env.bool("DJANGO_READ_DOT_ENV_FILE", default=True)
 if _READ_ENV_FILES and (BASE_DIR / ".env").is_file():
     env.read_env(str(BASE_DIR / ".env"))
 
 VAR_DIR = Path(env.str("LMS_VAR_DIR", default=str(BASE_DIR / "var")))
-if _READ_ENV_FILES and (VAR_DIR / "demo.env").is_file():
+if _READ_ENV_FILES and "DATABASE_URL" not in os.environ and (VAR_DIR / "demo.env").is_file():
     env.read_env(str(VAR_DIR / "demo.env"))
 
 # --- Core -----------------------------------------------------------------------------------

@@ -178,6 +178,23 @@ def test_variables_set_in_the_environment_win_over_var_demo_env(demo):
         overridden.stdout + overridden.stderr
 
 
+def test_a_deployment_with_its_own_database_does_not_read_a_leftover_demo_env(demo):
+    # Given var/demo.env (DJANGO_DEBUG=1) left in a checkout that is then deployed for real
+    code = "from django.conf import settings; print(settings.DEBUG)"
+    deployed = {**demo.env, "DATABASE_URL": f"sqlite:///{demo.var / 'other.sqlite3'}"}
+
+    # When it runs with its own database and no secret key
+    refused = _run([PYTHON, "manage.py", "shell", "-c", code], check=False, env=deployed)
+    # or with one
+    running = _run([PYTHON, "manage.py", "shell", "-c", code], check=False,
+                   env={**deployed, "DJANGO_SECRET_KEY": "y" * 50})
+
+    # Then the demo's DEBUG does not reach it: production refuses to start without its key
+    assert refused.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in refused.stderr
+    assert running.stdout.split()[-1] == "False", running.stdout + running.stderr
+
+
 # --- Ctrl-C on the process runner ------------------------------------------------------------
 
 class Output:
