@@ -385,6 +385,9 @@ class GradeAudit(models.Model):
     before = models.JSONField(_("before"), default=dict)
     after = models.JSONField(_("after"), default=dict)
     reason = models.TextField(_("reason"), blank=True)
+    # The forms say the comment (or the override's reason) is shown to the learner; changes
+    # recorded before they said so were written as internal notes and stay so.
+    shown_to_learner = models.BooleanField(_("shown to the learner"), default=False)
 
     class Meta:
         verbose_name = _("grade change")

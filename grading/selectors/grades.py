@@ -136,15 +136,21 @@ def submission_feedback(*, submission: Submission) -> SubmissionFeedback | None:
                          score=(None if c["grade_id"] not in grade.manual_scores
                                 else float(grade.manual_scores[c["grade_id"]])))
               for c in grade.cells if c.get("manual")]
-    # The grader's comments, and the reason of the override while one stands.
-    actions = [GradeAudit.Action.MANUAL]
-    if grade.override_score is not None:
-        actions.append(GradeAudit.Action.OVERRIDE)
+    # The grader's comments, and the reason of the override in force; only what was written
+    # as shown to the learner (the forms say so; older notes were internal).
     notes: list[GradeNote] = []
-    for a in grade.audit.filter(action__in=actions).exclude(reason="").order_by("-at"):
-        if notes and notes[-1].text == a.reason and notes[-1].action == a.action:
+    manual_notes = grade.audit.filter(action=GradeAudit.Action.MANUAL, shown_to_learner=True)
+    for a in manual_notes.exclude(reason="").order_by("-at"):
+        if notes and notes[-1].text == a.reason:
             continue  # one comment saved with several hand-graded cells: said once
         notes.append(GradeNote(at=a.at, action=a.action, text=a.reason))
+    if grade.override_score is not None:
+        standing = (grade.audit.filter(action=GradeAudit.Action.OVERRIDE)
+                    .order_by("-at", "-pk").first())
+        if standing is not None and standing.shown_to_learner and standing.reason:
+            notes.append(GradeNote(at=standing.at, action=standing.action,
+                                   text=standing.reason))
+            notes.sort(key=lambda note: note.at, reverse=True)
     return SubmissionFeedback(submission=submission, grade=grade,
                               counted=counted_grade(assignment=submission.assignment,
                                                     submissions=siblings),

@@ -280,7 +280,8 @@ def grade_manual_set(*, grade: Grade, grade_id: str, score: Decimal, actor,
     grade_feedback_refresh(grade)
     grade.save()
     GradeAudit.objects.create(grade=grade, actor=actor, action=GradeAudit.Action.MANUAL,
-                              before=before, after=grade_snapshot(grade), reason=comment)
+                              before=before, after=grade_snapshot(grade), reason=comment,
+                              shown_to_learner=True)
     grade_settle_on_commit(grade)
     return grade
 
@@ -304,7 +305,7 @@ def grade_override(*, grade: Grade, score: Decimal | None, reason: str, actor) -
     GradeAudit.objects.create(
         grade=grade, actor=actor, reason=reason, before=before, after=grade_snapshot(grade),
         action=GradeAudit.Action.OVERRIDE if score is not None
-        else GradeAudit.Action.OVERRIDE_CLEARED)
+        else GradeAudit.Action.OVERRIDE_CLEARED, shown_to_learner=score is not None)
     grade_settle_on_commit(grade)
     return grade
 

@@ -75,6 +75,24 @@ def test_an_override_and_its_reason_reach_the_learner(client, graded, instructor
     assert "Score: 3 / 4" in document
 
 
+def test_only_the_standing_overrides_reason_and_comments_meant_for_the_learner_show(
+        client, graded, instructor):
+    from grading.models import GradeAudit
+
+    grade_override(grade=graded.grade, score=Decimal(1), reason="First look", actor=instructor)
+    grade_override(grade=graded.grade, score=Decimal(2), reason="Second look", actor=instructor)
+    # A note recorded before the forms said comments are shown to the learner: internal.
+    GradeAudit.objects.create(grade=graded.grade, actor=instructor,
+                              action=GradeAudit.Action.MANUAL, reason="Internal: ask TA")
+
+    client.force_login(graded.learner)
+    page, _document = _pages(client, graded)
+
+    assert "Second look" in page
+    assert "First look" not in page  # superseded
+    assert "Internal: ask TA" not in page
+
+
 def test_the_page_has_the_sites_header_and_a_way_back(client, graded):
     client.force_login(graded.learner)
     response = client.get(reverse("grading:feedback", args=[graded.pk]))
