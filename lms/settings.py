@@ -514,6 +514,9 @@ WAGTAIL_GRAVATAR_PROVIDER_URL = None
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
 # A monitor sending "Authorization: Bearer <token>" sees each part of /healthz (empty: none).
 HEALTH_CHECK_TOKEN = env.str("HEALTH_CHECK_TOKEN", default="")
+# Seconds a web process reuses the anonymous answer of /healthz and /status/ (the footer links
+# the page from everywhere: its checks must not run for every visitor). Operators get fresh ones.
+HEALTH_PUBLIC_CACHE_SECONDS = env.float("HEALTH_PUBLIC_CACHE_SECONDS", default=10.0)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

@@ -36,3 +36,6 @@ STORAGES = {**STORAGES, "staticfiles": {
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303 - speed
 WHITENOISE_AUTOREFRESH = True
+# Every health test sees the checks' answer of the moment (the public answer's reuse is tested
+# on its own in tests/core/test_status_page.py).
+HEALTH_PUBLIC_CACHE_SECONDS = 0

@@ -1,9 +1,13 @@
 """Platform views: health (JSON for machines, a page for people)."""
 
+import time
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -31,12 +35,27 @@ def _operator(request: HttpRequest) -> bool:
         return False
 
 
+_public_answer: dict = {}  # this process's last anonymous report and when it was made
+
+
+def _health(request: HttpRequest) -> tuple[bool, dict]:
+    """``health_report`` for this visitor: fresh for operators; for everyone else the answer of
+    the last HEALTH_PUBLIC_CACHE_SECONDS (it only says ok or fail)."""
+    if _operator(request):
+        return health_report(detailed=True)
+    ttl = settings.HEALTH_PUBLIC_CACHE_SECONDS
+    now = time.monotonic()
+    if ttl <= 0 or not _public_answer or now - _public_answer["at"] > ttl:
+        _public_answer.update(at=now, answer=health_report(detailed=False))
+    return _public_answer["answer"]
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when every part is "ok" (or "not_configured"), 503 when one is down; the parts are
     named to operators only (``lms.core.health``)."""
-    healthy, report = health_report(detailed=_operator(request))
+    healthy, report = _health(request)
     return JsonResponse(report, status=200 if healthy else 503)
 
 
@@ -45,12 +64,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def service_status(request: HttpRequest) -> HttpResponse:
     """The same checks as ``/healthz`` as a page people can read (the footer's link), with
     the same rule on who sees the parts; 503 when something is down, like ``/healthz``."""
-    healthy, report = health_report(detailed=_operator(request))
-    return render(request, "core/status.html", {
-        "healthy": healthy,
-        "checks": report.get("checks", {}),
-        "checked_at": timezone.now(),
-    }, status=200 if healthy else 503)
+    healthy, report = _health(request)
+    context = {"healthy": healthy, "checks": report.get("checks", {}),
+               "checked_at": timezone.now()}
+    status = 200 if healthy else 503
+    try:
+        return render(request, "core/status.html", context, status=status)
+    except DatabaseError:
+        # The site's header reads the session and the user from the database: with the
+        # database down, the same words on a page of their own (never a 500 here).
+        return HttpResponse(render_to_string("core/status_bare.html", context),
+                            status=status)
 
 
 @require_GET

@@ -87,3 +87,59 @@ def test_the_icons_are_shipped():
         assert finders.find(name), name
     with open(finders.find("img/favicon.ico"), "rb") as icon:
         assert icon.read(4) == b"\x00\x00\x01\x00"  # an ICO header
+
+
+def test_with_the_database_down_the_status_page_says_so_instead_of_failing():
+    """PostgreSQL unreachable, a visitor with a session cookie: the site's header would read
+    the session from the database; the page comes on its own, a 503, never a 500."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.security.test_production_settings import ROOT, _production_env
+
+    probe = (
+        "import django, json; django.setup()\n"
+        "from django.test import Client\n"
+        "c = Client(raise_request_exception=False)\n"
+        "out = []\n"
+        "for cookie in ('', 'a' * 32):\n"
+        "    c.cookies['sessionid'] = cookie\n"
+        "    r = c.get('/ko/status/', HTTP_HOST='lms.example.kr', secure=True)\n"
+        "    out.append([r.status_code, r.content.decode()])\n"
+        "print(json.dumps(out))\n")
+    # DJANGO_DEBUG=1 only for the plain static storage (no collectstatic manifest here).
+    env = {**_production_env(), "DJANGO_DEBUG": "1", "HEALTH_CHECK_TIMEOUT": "2",
+           "DATABASE_URL": "postgres://lms@127.0.0.1:1/lms"}
+
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    for status, html in json.loads(done.stdout.splitlines()[-1]):
+        assert status == 503
+        assert 'data-state="fail"' in html
+
+
+def test_anonymous_visitors_share_one_recent_answer_and_operators_get_fresh_ones(
+        client, monkeypatch):
+    from lms.core import views
+
+    calls = []
+
+    def report(*, detailed):
+        calls.append(detailed)
+        return True, {"status": "ok"}
+
+    monkeypatch.setattr(views, "health_report", report)
+    monkeypatch.setattr(views, "_public_answer", {})
+    with override_settings(HEALTH_PUBLIC_CACHE_SECONDS=60):
+        for _ in range(3):
+            assert status_page(client).status_code == 200
+            assert client.get("/healthz").status_code == 200
+        assert calls == [False]  # the footer's link does not run the checks per visitor
+
+        client.force_login(UserFactory(is_staff=True, roles=[]))
+        status_page(client)
+        status_page(client)
+    assert calls == [False, True, True]
