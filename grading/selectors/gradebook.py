@@ -90,7 +90,11 @@ def gradebook(*, course: Page, run) -> Gradebook:
                                                           "learner__email"))
     learners = [e.learner_id for e in enrolments]
     submissions = (Submission.objects.filter(assignment__in=assignments, learner__in=learners)
-                   .select_related("grade", "assignment").order_by("attempt"))
+                   .select_related("grade", "assignment")
+                   # The graded notebook and its feedback pages (figures included) are not
+                   # read here: a run of learners times attempts would load them all.
+                   .defer("grade__record", "grade__feedback")
+                   .order_by("attempt"))
     by_pair: dict[tuple[int, int], list[Submission]] = {}
     for s in submissions:
         by_pair.setdefault((s.learner_id, s.assignment_id), []).append(s)
