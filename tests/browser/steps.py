@@ -8,9 +8,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core import mail
+from django.test import Client
 
 from courses.models import ModulePage, ProgrammePage
+
+
+def log_in(context, live_server, user) -> None:
+    """A session made by Django's test client, handed to the browser ``context`` (signing in
+    through the form is covered by the learner journey test)."""
+    client = Client()
+    client.force_login(user)
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
+                          "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                          "url": live_server.url}])
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from wagtail.users.models import UserProfile
 
 from grading.models import Assignment, ReleaseState
 from grading.services.assignments import data_file_add
 from grading.services.grades import submission_autograde
 from grading.services.submissions import submission_create
+from tests.browser.steps import log_in
 from tests.grading.conftest import notebook_with
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -44,11 +43,7 @@ def shots(shoot):
 def _log_in(context, live_server, user) -> None:
     UserProfile.get_for_user(user).__class__.objects.filter(user=user).update(
         preferred_language="ko")
-    client = Client()
-    client.force_login(user)
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
-                          "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                          "url": live_server.url}])
+    log_in(context, live_server, user)
 
 
 def _graded(assignment, learner):

@@ -2,11 +2,10 @@
 that a real Celery worker stored (real Redis, real sandbox). Screenshots are saved."""
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from grading.models import Grade
 from lms.celery import app
+from tests.browser.steps import log_in
 from tests.grading.conftest import notebook_with
 from tests.grading.test_worker import start_worker, stop_worker
 
@@ -16,13 +15,7 @@ RIGHT = "def square(x):\n    return x * x"
 
 
 def _log_in(page, live_server, user) -> None:
-    """A session made by Django's test client, handed to the browser (signing in through
-    the form is covered by the learner journey test)."""
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
-                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                               "url": live_server.url}])
+    log_in(page.context, live_server, user)
 
 
 def test_the_grade_appears_on_the_module_page_without_a_reload(page, shoot, tmp_path,

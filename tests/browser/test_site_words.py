@@ -7,13 +7,12 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from courses.models import ModuleProgress
 from grading.models import Submission
 from lms.certificates.models import Certificate
+from tests.browser.steps import log_in
 from tests.courses.factories import ProgrammeRunFactory, course_create, module_create
 from tests.courses.learner_side import closed_run, enrol, profile_complete
 from tests.grading.conftest import notebook_with
@@ -35,11 +34,7 @@ FACES = """async () => {
 
 
 def _log_in(page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
-                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                               "url": live_server.url}])
+    log_in(page.context, live_server, user)
 
 
 def test_headings_use_the_sites_own_korean_font(page, shoot, live_server, programme, course,

@@ -15,6 +15,8 @@ from courses.services.enrolments import enrolment_approve, enrolment_create
 from grading.autograder.notebooks import nbgrader_metadata as meta
 from grading.models import Assignment
 from grading.services.assignments import assignment_release, assignment_source_set
+from grading.services.grades import submission_autograde
+from grading.services.submissions import submission_create
 from tests.courses.conftest import (  # noqa: F401 - fixtures shared with the courses tests
     catalogue,
     course,
@@ -106,3 +108,16 @@ def other_learner(run):
     user = UserFactory()
     enrolment_create(learner=user, run=run)
     return user
+
+
+RIGHT = "def square(x):\n    return x * x"
+
+
+@pytest.fixture
+def graded(released_assignment, enrolled_learner):
+    """The enrolled learner's right answer, autograded (the written answer waits for a person)."""
+    submission = submission_create(assignment=released_assignment, learner=enrolled_learner,
+                                   data=notebook_with(RIGHT)).submission
+    submission_autograde(submission_id=submission.pk)
+    submission.refresh_from_db()
+    return submission

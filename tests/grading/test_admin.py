@@ -11,24 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from grading.models import Assignment, Extension, GradeAudit, ReleaseState, Submission
-from grading.services.grades import submission_autograde
-from grading.services.submissions import submission_create
 from tests.courses.conftest import admin_login
 from tests.courses.factories import module_create
-from tests.grading.conftest import notebook_with
 
 pytestmark = pytest.mark.django_db
 
-RIGHT = "def square(x):\n    return x * x"
-
-
-@pytest.fixture
-def graded(released_assignment, enrolled_learner):
-    submission = submission_create(assignment=released_assignment, learner=enrolled_learner,
-                                   data=notebook_with(RIGHT)).submission
-    submission_autograde(submission_id=submission.pk)
-    submission.refresh_from_db()
-    return submission
 
 
 def _add_form(module, source: bytes, **extra):

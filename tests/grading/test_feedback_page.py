@@ -7,23 +7,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from grading.services.grades import grade_manual_set, grade_override, submission_autograde
-from grading.services.submissions import submission_create
+from grading.services.grades import grade_manual_set, grade_override
 from tests.factories import UserFactory
-from tests.grading.conftest import notebook_with
 
 pytestmark = pytest.mark.django_db
 
-RIGHT = "def square(x):\n    return x * x"
-
-
-@pytest.fixture
-def graded(released_assignment, enrolled_learner):
-    submission = submission_create(assignment=released_assignment, learner=enrolled_learner,
-                                   data=notebook_with(RIGHT)).submission
-    submission_autograde(submission_id=submission.pk)
-    submission.refresh_from_db()
-    return submission
 
 
 def _pages(client, submission) -> tuple[str, str]:

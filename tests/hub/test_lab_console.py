@@ -8,12 +8,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from grading.autograder.release import released_notebook
 from grading.hub import HubClient
 from lms.core.oidc import hub_username
+from tests.browser.steps import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -21,11 +20,7 @@ DEMO = Path(__file__).resolve().parents[2] / "courses" / "demo_content" / "assig
 
 
 def _signed_in(page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
-                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                               "url": live_server.url}])
+    log_in(page.context, live_server, user)
 
 
 def _open_lab(page, assignment) -> None:

@@ -3,11 +3,10 @@ moving, the hub's messages in Korean) until the lab opens, and a start that fail
 way to try again."""
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import Error as PlaywrightError
 
 from grading.hub import ServerState
+from tests.browser.steps import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -19,11 +18,7 @@ SAMPLE = """() => {
 
 
 def _signed_in(page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
-                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                               "url": live_server.url}])
+    log_in(page.context, live_server, user)
 
 
 def test_the_start_page_follows_the_hubs_progress(hub, page, shoot, live_server,

@@ -5,10 +5,9 @@ editors and the Django admin load without a single CSP violation."""
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from grading.services.submissions import submission_create
+from tests.browser.steps import log_in
 from tests.grading.conftest import notebook_with
 from tests.security.matrix import RIGHT
 
@@ -23,11 +22,7 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 
 def _log_in(page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
-                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                               "url": live_server.url}])
+    log_in(page.context, live_server, user)
 
 
 def _visit(page, path: str) -> list[str]:
