@@ -100,7 +100,36 @@ CASES = {
         "class Animal:\n    def __init__(self, name):\n        self.name = name\n"
         "class Dog(Animal):\n    def speak(self):\n        return 'woof'\n"
         "def countdown(n):\n    yield from range(n)"),
+    # The judge starts IPython's shell only when a test first needs one of its names: until
+    # then none of them may be looked up in the learner's process.
+    "open, In and Out in a test are the judge's": (
+        "def write_report(path):\n    ### BEGIN SOLUTION\n    with open(path, 'w') as f:\n"
+        "        f.write('ok')\n    ### END SOLUTION",
+        "write_report('report.txt')\nwith open('report.txt') as f:\n"
+        "    assert f.read() == 'ok'\nassert isinstance(In, list) and isinstance(Out, dict)",
+        None,
+        "def write_report(path):\n    pass\n"
+        "class Fake:\n    def __enter__(self):\n        return self\n"
+        "    def __exit__(self, *a):\n        return False\n"
+        "    def read(self):\n        return 'ok'\n"
+        "def open(*args, **kwargs):\n    return Fake()\n"
+        "In, Out = [], {}"),
 }
+
+
+def test_get_ipython_without_a_magic_is_the_judges_own():
+    # A right answer that brings its own get_ipython: the test must get the judge's shell
+    # (on the test's own namespace) although no magic started it.
+    source = notebook("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n"
+                      "    ### END SOLUTION",
+                      "ip = get_ipython()\nassert ip.user_ns is globals()\n"
+                      "assert double(3) == 6")
+    answer = ("def double(x):\n    return 2 * x\n"
+              "class Shell:\n    user_ns = {}\nget_ipython = lambda: Shell()")
+
+    score, error = graded(source, answer)
+
+    assert score == 2.0, error
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -192,6 +192,16 @@ class LearnerExceptionType(type):
         return cls._aimd_n in getattr(subclass, "_aimd_mro", ())
 
 
+# What IPython's shell puts in the namespace it runs on (besides ``__name__``, ``__builtins__``,
+# ``_``, ``__`` and ``___``, set at once): the shell is started when a test first looks one of
+# them up (``get_ipython``, which every magic becomes, ``open``, ``In``...), so that they are
+# always the judge's own and never looked up in the learner's process, while a notebook whose
+# tests use none of them (most) does not pay for importing IPython (two thirds of the judge's
+# start-up).
+SHELL_NAMES = frozenset({"get_ipython", "open", "exit", "quit", "In", "Out", "_ih", "_oh",
+                         "_dh", "__builtin__"})
+
+
 class Namespace(dict):
     """The tests' globals (see the module docstring for the order of look-ups)."""
 
@@ -205,6 +215,8 @@ class Namespace(dict):
         self.running = None  # "test" or "locked" while one runs
 
     def __getitem__(self, name):
+        if name in SHELL_NAMES and self.judge.shell is None:
+            self.judge.shell_start()  # the judge's own, before any look-up elsewhere
         if name in self.answer_names and name not in self.set_by_tests:
             local = dict.get(self, name, MISSING)
             if not isinstance(local, types.ModuleType):  # a module stays the judge's
@@ -316,6 +328,9 @@ class Judge:
         self.namespace = Namespace(self)
         self.namespace["__builtins__"] = builtins
         self.namespace["__name__"] = "__main__"
+        for name in ("_", "__", "___"):  # as IPython's shell sets them
+            self.namespace[name] = ""
+        self.shell = None  # IPython's shell on the namespace, started when first needed
         self.proxies: dict[int, Proxy] = {}
         self.exception_classes: dict[int, type] = {}
         self.callbacks: list = []  # the test's functions handed to learner code, by number
@@ -328,6 +343,15 @@ class Judge:
         self.gone = False
         self.touched = False  # the learner process was asked something during this step
         self.stderr = False  # learner code wrote to stderr during this step
+
+    def shell_start(self) -> None:
+        """IPython's shell on the tests' namespace, so that magics in tests (and
+        ``get_ipython``) run in the judge. What it sets is the shell's, not a test's."""
+        running, self.namespace.running = self.namespace.running, None
+        try:
+            self.shell = runtime.ipython_shell(user_ns=self.namespace)
+        finally:
+            self.namespace.running = running
 
     # -- values --
 
@@ -604,6 +628,9 @@ class Judge:
         if "%" in source or "!" in source:
             from IPython.core.inputtransformer2 import TransformerManager
 
+            if self.shell is None:
+                self.shell_start()
+
             source = TransformerManager().transform_cell(source)
         tree = ast.parse(source, "<test>", "exec")
         last = None
@@ -750,12 +777,10 @@ def main() -> None:
     global _judge
     control = runtime.Control()
     runtime.preload(PRELOAD)
-    import IPython.core.inputtransformer2  # noqa: F401 - magics in tests, loaded ahead
-
     _judge = Judge()
     # Magics in tests run in the judge's own namespace: get_ipython is the judge's, never
-    # a name looked up in the learner's process.
-    runtime.ipython_shell(user_ns=_judge.namespace)
+    # a name looked up in the learner's process: the shell starts on its first use
+    # (``SHELL_NAMES``).
     sys.modules["aimd_grading"] = _helpers(_judge)
     start = runtime.start(control)
     sys.addaudithook(_audit)
