@@ -343,6 +343,12 @@ class Grade(models.Model):
     def message_in(self, language: str) -> str:
         return self.messages.get(language) or self.message
 
+    @property
+    def feedback_available(self) -> bool:
+        """Whether the learner has a feedback page: stored, or made from the stored result on
+        its first view (``grading.services.grades.grade_feedback_ensure``)."""
+        return bool(self.feedback) or "steps" in (self.record or {})
+
     def feedback_in(self, language: str) -> str:
         """The feedback page in ``language``, else in the site's default language."""
         from django.conf import settings as django_settings

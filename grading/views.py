@@ -49,6 +49,7 @@ from grading.lab import (
 from grading.models import Assignment, Submission
 from grading.selectors.access import can_grade, submission_visible_to
 from grading.selectors.grades import learner_assignment, submission_feedback
+from grading.services.grades import grade_feedback_ensure
 from grading.services.submissions import SubmissionRefused, learner_run, submission_create
 from grading.uploads import SizeLimitedUpload
 from lms.core.middleware import csp_header_value
@@ -212,7 +213,7 @@ def feedback(request: HttpRequest, submission_id: int) -> HttpResponse:
     (:func:`feedback_document`)."""
     submission = _own_or_graded(request, submission_id)
     summary = submission_feedback(submission=submission)
-    if summary is None or not summary.grade.feedback:
+    if summary is None or not grade_feedback_ensure(summary.grade):
         raise Http404
     grader = submission.learner_id != request.user.pk
     response = render(request, "grading/feedback.html", {
@@ -233,7 +234,8 @@ def feedback_document(request: HttpRequest, submission_id: int) -> HttpResponse:
     """The graded notebook (nbgrader's feedback page), sandboxed: it holds learner text."""
     submission = _own_or_graded(request, submission_id)
     grade = getattr(submission, "grade", None)
-    page = grade.feedback_in(get_language()) if grade is not None else ""
+    page = (grade.feedback_in(get_language())
+            if grade is not None and grade_feedback_ensure(grade) else "")
     if not page:
         raise Http404
     response = HttpResponse(page)

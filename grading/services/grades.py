@@ -132,13 +132,15 @@ def submission_autograde(*, submission_id: int) -> Grade | None:
                 result = grade_bytes(assignment=assignment, source=source, submission=data)
             except NotebookInvalid as exc:
                 result = _rejected(exc)
-        feedback = _feedback(result, title=assignment.title)
     except Exception:
         grading_stopped(submission)
         logger.exception("grading submission %s failed; it stays queued", submission.pk)
         raise
     duration_ms = int((time.monotonic() - started) * 1000)
-    return grade_store(submission_id=submission.pk, result=result, feedback=feedback,
+    # The feedback pages are made on their first view (``grade_feedback_ensure``), not here:
+    # drawing them in every language was a sixth of a trivial grade's cost, on the path a
+    # deadline's queue waits on, for pages many learners never open.
+    return grade_store(submission_id=submission.pk, result=result, feedback={},
                         source_sha256=sha256(source), duration_ms=duration_ms,
                         started_at=started_at)
 
@@ -190,6 +192,21 @@ def grade_feedback_refresh(grade: Grade) -> None:
         return
     grade.feedback = _feedback(result, title=grade.submission.assignment.title,
                                messages=grade.messages or None)
+
+
+def grade_feedback_ensure(grade: Grade) -> bool:
+    """Make and store the feedback pages of ``grade`` if it has none yet (the pipeline
+    leaves them to the first view); whether the grade has feedback to show. Kept only if
+    no other change stored pages first (a manual grade makes its own)."""
+    if grade.feedback:
+        return True
+    result = grade_result_now(grade)
+    if result is None:
+        return False
+    grade.feedback = _feedback(result, title=grade.submission.assignment.title,
+                               messages=grade.messages or None)
+    Grade.objects.filter(pk=grade.pk, feedback={}).update(feedback=grade.feedback)
+    return True
 
 
 def grade_snapshot(grade: Grade) -> dict:

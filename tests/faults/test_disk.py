@@ -20,6 +20,7 @@ from django.urls import reverse
 from grading.autograder.engine import DISK_FULL, FILE_TOO_LARGE
 from grading.autograder.sandbox.local import Limits, SandboxPair, SandboxUnavailable, sweep_stale
 from grading.models import Grade
+from grading.services.grades import grade_feedback_ensure
 from grading.services.submissions import submission_create
 from tests.grading.conftest import notebook_with
 from tests.grading.test_engine import grade
@@ -136,6 +137,7 @@ def test_the_worker_stores_the_message_in_each_language_and_goes_on(
     assert set(filled.messages) == {"ko", "en"}
     assert filled.messages["en"] == DISK_FULL
     assert filled.messages["ko"] != DISK_FULL  # the Korean catalogue's text
+    assert grade_feedback_ensure(filled)  # made on the first view, as the page does
     assert DISK_FULL in filled.feedback["en"]
     client.force_login(enrolled_learner)
     page = client.get(reverse("grading:feedback", args=[filler.pk]))

@@ -12,7 +12,7 @@ from grading import lab
 from grading.autograder.notebooks import nbgrader_metadata as meta
 from grading.models import Assignment, ReleaseState
 from grading.services.assignments import assignment_release, assignment_source_set, data_file_add
-from grading.services.grades import submission_autograde
+from grading.services.grades import grade_feedback_ensure, submission_autograde
 from grading.services.submissions import submission_create
 from tests.courses.conftest import admin_login
 from tests.courses.factories import module_create
@@ -141,6 +141,7 @@ def test_output_after_hidden_tests_is_withheld_in_each_language(held_out, enroll
                                    data=nbformat.writes(answer).encode()).submission
 
     grade = submission_autograde(submission_id=submission.pk)
+    assert grade_feedback_ensure(grade)  # made on the first view, as the page does
 
     assert "after the tests" not in grade.feedback["en"]
     assert "hidden tests had called your code" in grade.feedback["en"]

@@ -24,6 +24,7 @@ from django.conf import settings
 from kombu import pools
 
 from grading.models import Grade, Submission, SubmissionState
+from grading.services.grades import grade_feedback_ensure
 from grading.services.submissions import submission_create, submissions_sweep
 from lms.celery import app
 from tests.grading.conftest import notebook_with
@@ -125,7 +126,10 @@ def test_a_real_worker_grades_a_committed_submission_once(broker, released_assig
     finally:
         stop_worker(worker)
     assert (grade.status, grade.auto_score) == ("graded", 3)
+    assert grade.feedback == {}  # made on the first view, not by the worker
+    assert grade_feedback_ensure(grade)
     assert set(grade.feedback) == {"ko", "en"}
+    assert Grade.objects.get(pk=grade.pk).feedback == grade.feedback  # kept
     submission = Submission.objects.get(pk=outcome.submission.pk)
     assert submission.state == SubmissionState.DONE
     assert submission.enqueue_count == 1
