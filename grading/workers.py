@@ -20,7 +20,7 @@ import threading
 from celery.signals import worker_process_init, worker_process_shutdown, worker_shutting_down
 from django.conf import settings
 
-from grading.autograder.sandbox.local import Limits, SandboxPool
+from grading.autograder.sandbox.local import Limits, SandboxPool, reaper_drain
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ def sandbox_pool_close() -> None:
         if _pool is not None and _pool_pid == os.getpid():
             _pool.close()
         _pool = None
+    reaper_drain()
 
 
 @worker_process_init.connect

@@ -50,6 +50,7 @@ from grading.autograder.sandbox.local import (
     SandboxPairBase,
     SandboxPool,
     SandboxUnavailable,
+    pair_dispose,
 )
 from grading.autograder.seccomp import runner_program
 
@@ -226,7 +227,7 @@ def notebook_grade(*, source: bytes, submission: bytes, data_dir: Path | None = 
         return _run_plan(plan, pair=pair, timeout=timeout, cell_timeout=cell_timeout,
                          reveal=reveal)
     finally:
-        pair.kill()
+        pair_dispose(pair)  # stopped now; reaped and removed off the grading path
 
 
 def _data_fits(folders: list[Path], *, quota: int | None) -> None:

@@ -18,7 +18,13 @@ import pytest
 from django.urls import reverse
 
 from grading.autograder.engine import DISK_FULL, FILE_TOO_LARGE
-from grading.autograder.sandbox.local import Limits, SandboxPair, SandboxUnavailable, sweep_stale
+from grading.autograder.sandbox.local import (
+    Limits,
+    SandboxPair,
+    SandboxUnavailable,
+    reaper_drain,
+    sweep_stale,
+)
 from grading.models import Grade
 from grading.services.grades import grade_feedback_ensure
 from grading.services.submissions import submission_create
@@ -51,6 +57,11 @@ def _answer_error(result) -> str:
 
 
 def _gone(pair: SandboxPair) -> bool:
+    """The pair's processes ended at once when grading returned; its directories are gone
+    once the reaper has been (it does the removal off the grading path)."""
+    for sandbox in (pair.learner, pair.judge):
+        sandbox.process.wait(timeout=5)  # stopped by the grader, not by the reaper's kill
+    assert reaper_drain(timeout=30)
     return all(s.process.poll() is not None and not s.workdir.parent.exists()
                for s in (pair.learner, pair.judge))
 
@@ -152,6 +163,7 @@ def test_nothing_of_a_sandbox_is_left_in_the_workers_temp_dir(tmp_path, monkeypa
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     _graded_in(Limits(file_bytes=5 * MB), BIG_FILE)
     _graded_in(Limits(disk_bytes=20 * MB), MANY_FILES.format(folder="."))
+    assert reaper_drain(timeout=30)
 
     assert list(Path(tmp_path).iterdir()) == []
 
