@@ -178,11 +178,12 @@ def _receipt(request, assignment, outcome):
 def panel(request: HttpRequest, key: str) -> HttpResponse:
     """The assignment's panel of the module page, for the page's script to refresh."""
     assignment = get_object_or_404(Assignment.objects.select_related("module"), key=key)
-    html = render_to_string("grading/assignment_panel.html",
-                            assignment_panel_context(request, assignment), request=request)
-    state = learner_assignment(assignment=assignment, learner=request.user)
+    context = assignment_panel_context(request, assignment)
+    html = render_to_string("grading/assignment_panel.html", context, request=request)
     response = HttpResponse(html)
-    response["X-Grading-Pending"] = "1" if state.pending else "0"
+    # The script polls this while a grade is pending (a deadline's 400 learners do): the
+    # learner's state is worked out once, for the panel and this header.
+    response["X-Grading-Pending"] = "1" if context["state"].pending else "0"
     response["Cache-Control"] = "no-store"
     return response
 
