@@ -78,6 +78,10 @@ LEARNING_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)
 class Enrolment(models.Model):
     """A learner's place in a run, with the time of each state it went through."""
 
+    # Records, not content: Wagtail's reference index (its "usage" counts) would add rows and
+    # a query for every enrolment saved, hundreds of thousands a year.
+    wagtail_reference_index_ignore = True
+
     learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="enrolments", verbose_name=_("learner"))
     run = models.ForeignKey(ProgrammeRun, on_delete=models.PROTECT, related_name="enrolments",

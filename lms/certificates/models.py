@@ -49,6 +49,9 @@ class Certificate(models.Model):
     later edits of the pages or the profile do not change an issued certificate.
     """
 
+    # Records, not content: no row in Wagtail's reference index for each one issued.
+    wagtail_reference_index_ignore = True
+
     enrolment = models.OneToOneField("courses.Enrolment", on_delete=models.PROTECT,
                                      related_name="certificate", verbose_name=_("enrolment"))
     serial = models.CharField(_("serial number"), max_length=20, unique=True)
