@@ -669,6 +669,9 @@ class Ledger:
     to_grade: list[float]
     first_submitted: dt.datetime | None
     last_graded: dt.datetime | None
+    # Where the time to grade goes: submitted -> sent to the broker, sent -> a worker starts
+    # it (the queue), started -> grade stored (the sandbox run and storing).
+    phases: dict[str, list[float]] = field(default_factory=dict)
 
 
 def _ledger() -> Ledger:
@@ -680,7 +683,14 @@ def _ledger() -> Ledger:
     grades = Grade.objects.filter(submission__in=submissions).select_related("submission")
     to_grade = [(g.graded_at - g.submission.submitted_at).total_seconds() for g in grades]
     statuses = dict(grades.values_list("status").annotate(n=Count("pk")).order_by())
-    return Ledger(
+    phases: dict[str, list[float]] = {"sent": [], "queued": [], "grading": []}
+    for g in grades:
+        s = g.submission
+        if s.enqueued_at and s.grading_started_at:
+            phases["sent"].append((s.enqueued_at - s.submitted_at).total_seconds())
+            phases["queued"].append((s.grading_started_at - s.enqueued_at).total_seconds())
+            phases["grading"].append((g.graded_at - s.grading_started_at).total_seconds())
+    return Ledger(phases=phases,
         accepted=submissions.count(), graded=len(to_grade),
         full_marks=sum(1 for g in grades if g.status == "graded" and g.score == g.max_score),
         statuses=statuses, to_grade=to_grade,
@@ -902,6 +912,13 @@ def _report(args, rush: RushFigures, ledger: Ledger,
                f"p50 {statistics.median(ledger.to_grade):.1f} s, "
                f"p95 {percentile(ledger.to_grade, 0.95):.1f} s, "
                f"max {max(ledger.to_grade):.1f} s")
+        for phase, label in (("sent", "submitted -> sent to the queue"),
+                             ("queued", "sent -> a worker starts it"),
+                             ("grading", "started -> grade stored")):
+            if ledger.phases.get(phase):
+                values = ledger.phases[phase]
+                _print(f"    {label}: p50 {statistics.median(values):.2f} s, "
+                       f"p95 {percentile(values, 0.95):.2f} s")
         drain = (ledger.last_graded - ledger.first_submitted).total_seconds()
         _print(f"  first submission to last grade: {drain:.0f} s "
                f"({ledger.graded / drain:.1f} grades/s)")
