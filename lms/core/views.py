@@ -1,4 +1,4 @@
-"""Platform views: health (JSON for machines, a page for people)."""
+"""Platform views: health (JSON for machines, a page for people) and operators' metrics."""
 
 import time
 
@@ -13,12 +13,14 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.defaults import permission_denied
+from prometheus_client import CONTENT_TYPE_LATEST
 from wagtail.admin.auth import require_admin_access
 from wagtail.admin.views.reports.audit_logging import LogEntriesView
 
 from lms.accounts.models import Role
 from lms.accounts.selectors import user_roles
 from lms.core.health import health_report, monitoring_token_valid
+from lms.core.metrics import metrics_allowed, metrics_configured, metrics_exposition
 
 
 def _operator(request: HttpRequest) -> bool:
@@ -57,6 +59,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
     named to operators only (``lms.core.health``)."""
     healthy, report = _health(request)
     return JsonResponse(report, status=200 if healthy else 503)
+
+
+@never_cache
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics for operators (``lms.core.metrics``): the monitoring token or an
+    allowed network; anyone else gets 403 and no figure, and 404 while neither is set."""
+    if not metrics_configured():
+        return HttpResponse("Not found.\n", status=404, content_type="text/plain")
+    if not metrics_allowed(request):
+        return HttpResponse("Metrics are for operators: send the monitoring token.\n",
+                            status=403, content_type="text/plain",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return HttpResponse(metrics_exposition(), content_type=CONTENT_TYPE_LATEST)
 
 
 @never_cache
