@@ -535,7 +535,7 @@ HEALTH_PUBLIC_CACHE_SECONDS = env.float("HEALTH_PUBLIC_CACHE_SECONDS", default=1
 # /metrics answers a monitor presenting HEALTH_CHECK_TOKEN ("Authorization: Bearer <token>"),
 # or a client whose address (the TCP peer, never X-Forwarded-For) is in one of these networks,
 # e.g. "10.0.0.0/8,192.168.0.0/16". Empty by default, not loopback: behind a proxy on the same
-# host every visitor arrives from 127.0.0.1. No token and no network: /metrics is off (404).
+# host every visitor arrives from 127.0.0.1. No token and no network: /metrics is off (403).
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
 # Prometheus scrapes the site over the private network in plain HTTP: no redirect to https
 # there (a token sent in clear has been sent before any redirect anyway).

@@ -22,7 +22,7 @@ queued submission sent longest ago.
 
 Who may read: a monitor presenting the monitoring token (``HEALTH_CHECK_TOKEN``, as for
 ``/healthz``) or a client whose own address is in ``METRICS_ALLOWED_NETWORKS``; anyone else
-gets 403 (404 while neither is configured) and no figure.
+gets 403 and no figure (everyone does while neither is configured).
 """
 
 from __future__ import annotations
@@ -60,10 +60,6 @@ GRADING_QUEUE = "grading"
 
 
 # --- Who may read -----------------------------------------------------------------------------
-def metrics_configured() -> bool:
-    return bool(settings.HEALTH_CHECK_TOKEN or settings.METRICS_ALLOWED_NETWORKS)
-
-
 def _networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     return [ipaddress.ip_network(n.strip(), strict=False)
             for n in settings.METRICS_ALLOWED_NETWORKS if n.strip()]

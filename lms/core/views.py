@@ -20,7 +20,7 @@ from wagtail.admin.views.reports.audit_logging import LogEntriesView
 from lms.accounts.models import Role
 from lms.accounts.selectors import user_roles
 from lms.core.health import health_report, monitoring_token_valid
-from lms.core.metrics import metrics_allowed, metrics_configured, metrics_exposition
+from lms.core.metrics import metrics_allowed, metrics_exposition
 
 
 def _operator(request: HttpRequest) -> bool:
@@ -65,9 +65,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus metrics for operators (``lms.core.metrics``): the monitoring token or an
-    allowed network; anyone else gets 403 and no figure, and 404 while neither is set."""
-    if not metrics_configured():
-        return HttpResponse("Not found.\n", status=404, content_type="text/plain")
+    allowed network; anyone else gets 403 and no figure (so does everyone while neither is
+    configured: a 404 here would be turned into a redirect to a language's page)."""
     if not metrics_allowed(request):
         return HttpResponse("Metrics are for operators: send the monitoring token.\n",
                             status=403, content_type="text/plain",
