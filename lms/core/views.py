@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.defaults import permission_denied
@@ -68,8 +69,9 @@ def metrics(request: HttpRequest) -> HttpResponse:
     allowed network; anyone else gets 403 and no figure (so does everyone while neither is
     configured: a 404 here would be turned into a redirect to a language's page)."""
     if not metrics_allowed(request):
-        return HttpResponse("Metrics are for operators: send the monitoring token.\n",
-                            status=403, content_type="text/plain",
+        return HttpResponse(gettext("Metrics are for operators: send the monitoring token.")
+                            + "\n",
+                            status=403, content_type="text/plain; charset=utf-8",
                             headers={"WWW-Authenticate": "Bearer"})
     return HttpResponse(metrics_exposition(), content_type=CONTENT_TYPE_LATEST)
 
