@@ -120,8 +120,12 @@ def broker_queues(queues: list[str]) -> dict[str, tuple[int, float | None]]:
     0 for an empty queue and None when the broker cannot tell. Raises when the broker cannot
     be reached."""
     timeout = settings.HEALTH_CHECK_TIMEOUT
+    options = dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS)
+    if settings.CELERY_BROKER_URL.startswith(("redis", "rediss", "sentinel")):
+        # A Redis that accepts the connection and then hangs must not hang the scrape.
+        options.update(socket_timeout=timeout, socket_connect_timeout=timeout)
     with Connection(settings.CELERY_BROKER_URL, connect_timeout=timeout,
-                    transport_options=dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS)) as conn:
+                    transport_options=options) as conn:
         conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0,
                                timeout=timeout)
         channel = conn.default_channel
