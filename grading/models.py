@@ -254,11 +254,17 @@ class Submission(models.Model):
 
     state = models.CharField(_("state"), max_length=10, choices=SubmissionState.choices,
                              default=SubmissionState.QUEUED)
+    # The grading's way, each step's time (the gradebook shows them; the grading phases'
+    # histograms are made of them, grading.metrics): submitted_at (or regrade_requested_at),
+    # ``sent_at`` when the broker first took its message (the sweep's resends move only
+    # ``enqueued_at``), ``grading_started_at`` when the run that stored the grade began, and
+    # the grade's own ``graded_at``.
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent for grading"), null=True, blank=True)
     enqueue_count = models.PositiveSmallIntegerField(default=0)
     # Gradings started (and, when above one, died): the sweep gives up after a few.
     grading_attempts = models.PositiveSmallIntegerField(default=0)
-    grading_started_at = models.DateTimeField(null=True, blank=True)
+    grading_started_at = models.DateTimeField(_("grading started"), null=True, blank=True)
     regrade_requested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -56,6 +56,13 @@ def sandbox_pool() -> SandboxPool | None:
         return _pool
 
 
+def sandbox_pool_figures() -> tuple[int, int]:
+    """(pairs ready, pairs kept ready when idle) of this process's pool, without making one
+    (the metrics read it; (0, 0) without a pool)."""
+    pool = _pool if _pool_pid == os.getpid() else None
+    return (pool.ready_count(), pool.size) if pool is not None else (0, 0)
+
+
 def sandbox_pool_close() -> None:
     """Stop this process's pool for good: later calls of :func:`sandbox_pool` return None."""
     global _pool

@@ -195,6 +195,23 @@ c.JupyterHub.load_roles = [
     },
 ]
 
+# --- Prometheus reads the hub's own /hub/metrics with a token of its own ------------------------
+# The hub's figures (servers running, spawn times, active users) need the read:metrics scope;
+# Prometheus presents JUPYTERHUB_METRICS_TOKEN (deploy/prometheus/prometheus.yml), which
+# grants nothing else.
+c.JupyterHub.authenticate_prometheus = True
+if os.environ.get("JUPYTERHUB_METRICS_TOKEN"):
+    c.JupyterHub.services.append(
+        {"name": "prometheus", "api_token": os.environ["JUPYTERHUB_METRICS_TOKEN"]})
+    c.JupyterHub.load_roles.append(
+        {
+            "name": "metrics",
+            "description": "Read the hub's Prometheus metrics.",
+            "scopes": ["read:metrics"],
+            "services": ["prometheus"],
+        }
+    )
+
 # --- Idle culler: stop servers unused for JUPYTERHUB_CULL_TIMEOUT seconds (0: never) ----------
 CULL_TIMEOUT = int(os.environ.get("JUPYTERHUB_CULL_TIMEOUT", "3600"))
 if CULL_TIMEOUT <= 0:

@@ -92,9 +92,13 @@ INSTALLED_APPS = [
     # The reports API (/api/) and its OpenAPI schema.
     "rest_framework",
     "drf_spectacular",
+    # Prometheus metrics (/metrics, lms.core.metrics): request and database figures.
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    # First and last: the whole request's latency, and the latency by view (lms.core.metrics).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "lms.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -106,6 +110,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "lms.core.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "lms.urls"
@@ -144,6 +149,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+# The same database through django-prometheus's wrappers, which count queries and time them
+# (django_db_execute_total, django_db_query_duration_seconds) for /metrics.
+_COUNTED_ENGINES = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}
+DATABASES["default"]["ENGINE"] = _COUNTED_ENGINES.get(DATABASES["default"]["ENGINE"],
+                                                      DATABASES["default"]["ENGINE"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -517,6 +530,20 @@ HEALTH_CHECK_TOKEN = env.str("HEALTH_CHECK_TOKEN", default="")
 # Seconds a web process reuses the anonymous answer of /healthz and /status/ (the footer links
 # the page from everywhere: its checks must not run for every visitor). Operators get fresh ones.
 HEALTH_PUBLIC_CACHE_SECONDS = env.float("HEALTH_PUBLIC_CACHE_SECONDS", default=10.0)
+
+# --- Metrics (Prometheus) ----------------------------------------------------------------
+# /metrics answers a monitor presenting HEALTH_CHECK_TOKEN ("Authorization: Bearer <token>"),
+# or a client whose address (the TCP peer, never X-Forwarded-For) is in one of these networks,
+# e.g. "10.0.0.0/8,192.168.0.0/16". Empty by default, not loopback: behind a proxy on the same
+# host every visitor arrives from 127.0.0.1. No token and no network: /metrics is off (403).
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+# Prometheus scrapes the site over the private network in plain HTTP: no redirect to https
+# there (a token sent in clear has been sent before any redirect anyway).
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
+# A Celery worker serves its own processes' metrics (grading phases, sandbox pools) on this
+# port (0: off); its processes share PROMETHEUS_MULTIPROC_DIR (docs/monitoring.md).
+GRADING_METRICS_PORT = env.int("GRADING_METRICS_PORT", default=0)
+GRADING_METRICS_ADDRESS = env.str("GRADING_METRICS_ADDRESS", default="127.0.0.1")
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

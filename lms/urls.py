@@ -27,6 +27,8 @@ oauth2_provider_urls = [
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
+    # Prometheus metrics, for operators only (lms.core.metrics).
+    path("metrics", core_views.metrics, name="metrics"),
     # Browsers and feed readers ask for /favicon.ico whatever the page links to.
     path("favicon.ico", core_views.favicon),
     # Public certificate verification (the QR code's address): no language prefix.

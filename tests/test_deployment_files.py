@@ -526,6 +526,9 @@ def _kill_if_same(pid: int, cmdline: str) -> None:
         pass
 
 
+HUB_METRICS_TOKEN = "prometheus-token-for-this-test-0123456789"  # noqa: S105
+
+
 @pytest.fixture
 def running_hub(tmp_path):
     """The hub of hub_config/ in demo mode on free loopback ports, with an LMS token."""
@@ -534,6 +537,7 @@ def running_hub(tmp_path):
     env = _hub_env(
         JUPYTERHUB_DEMO_AUTH="1",
         JUPYTERHUB_API_TOKEN=token,
+        JUPYTERHUB_METRICS_TOKEN=HUB_METRICS_TOKEN,
         JUPYTERHUB_DATA_DIR=str(tmp_path / "hub"),
         JUPYTERHUB_LOCAL_HOME=str(tmp_path / "home" / "{username}"),
         JUPYTERHUB_BIND_URL=f"http://127.0.0.1:{port}",
@@ -595,3 +599,190 @@ def test_hub_starts_and_the_lms_token_can_open_a_lab_but_not_run_the_hub(running
     assert put.status_code == 201, put.text
     assert (tmp_path / "home" / "learner1" / "released.txt").read_text() == "assignment"
     assert api.delete("/hub/api/users/learner1/server").status_code in {202, 204}
+
+
+def test_prometheus_reads_the_hubs_metrics_with_its_token_and_nothing_else(running_hub):
+    url, lms_token, _tmp_path = running_hub
+    prometheus = httpx.Client(base_url=url, timeout=30,
+                              headers={"Authorization": f"Bearer {HUB_METRICS_TOKEN}"})
+
+    metrics = prometheus.get("/hub/metrics")
+    assert metrics.status_code == 200
+    assert httpx.get(f"{url}/hub/metrics", timeout=10).status_code == 403  # no token
+    whoami = prometheus.get("/hub/api/user").json()
+    assert (whoami["kind"], whoami["name"]) == ("service", "prometheus")
+    assert set(whoami["scopes"]) <= {"read:metrics", "access:services!service=prometheus"}
+    assert prometheus.get("/hub/api/users").status_code == 403
+    # Every hub figure the alert rules and the dashboard use, the hub serves.
+    served = _exposed_names(metrics.text)
+    used = {n for n in _names_used() if n.startswith("jupyterhub_")}
+    assert used, "the dashboard shows no hub figure"
+    assert used <= served, sorted(used - served)
+
+
+# --- deploy/: Prometheus, its alert rules, Grafana ------------------------------------------------
+
+DEPLOY = ROOT / "deploy"
+PROMETHEUS_CONFIG = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+RULE_FILES = sorted((DEPLOY / "prometheus" / "rules").glob("*.yml"))
+DASHBOARDS = sorted((DEPLOY / "grafana" / "dashboards").glob("*.json"))
+PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or",
+                "unless", "bool", "offset", "inf", "nan"}
+
+
+def _jobs() -> dict[str, dict]:
+    return {job["job_name"]: job for job in PROMETHEUS_CONFIG["scrape_configs"]}
+
+
+def _rules() -> list[dict]:
+    return [rule for path in RULE_FILES for group in yaml.safe_load(path.read_text())["groups"]
+            for rule in group["rules"]]
+
+
+def _dashboard_exprs() -> list[str]:
+    return [target["expr"] for path in DASHBOARDS
+            for panel in json.loads(path.read_text())["panels"]
+            for target in panel.get("targets", [])]
+
+
+def _promql_names(expr: str) -> set[str]:
+    """The metric names of a PromQL expression: what is left once strings, label matchers,
+    ranges, grouping clauses, functions, keywords and numbers are taken out."""
+    expr = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
+    expr = re.sub(r"\{[^}]*\}", " ", expr)
+    expr = re.sub(r"\[[^\]]*\]", " ", expr)
+    expr = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", expr)
+    expr = re.sub(r"\$\w+", " ", expr)
+    names = set()
+    for match in re.finditer(r"[A-Za-z_:][A-Za-z0-9_:]*", expr):
+        following = expr[match.end():].lstrip()[:1]
+        if following != "(" and match.group().lower() not in PROMQL_WORDS:
+            names.add(match.group())
+    return names
+
+
+def _names_used() -> set[str]:
+    return {name for expr in [r["expr"] for r in _rules()] + _dashboard_exprs()
+            for name in _promql_names(expr)}
+
+
+def _exposed_names(text: str) -> set[str]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {sample.name for family in text_string_to_metric_families(text)
+            for sample in family.samples} | {
+        family.name for family in text_string_to_metric_families(text)}
+
+
+def test_the_promql_reader_finds_metric_names():
+    assert _promql_names('histogram_quantile(0.95, sum by (le, view) (rate('
+                         'django_x_bucket{view=~"a|b", method="GET"}[5m]))) > 1') == {
+        "django_x_bucket"}
+    assert _promql_names('absent(up{job="w"} == 1) or sum(aimd_a) < 1') == {"up", "aimd_a"}
+
+
+def test_prometheus_scrapes_the_site_the_workers_and_the_hub():
+    jobs = _jobs()
+    site, worker, hub = jobs["lms-site"], jobs["lms-worker"], jobs["jupyterhub"]
+    secrets = COMPOSE["secrets"]
+
+    assert site["metrics_path"] == "/metrics"
+    assert site["dns_sd_configs"][0]["names"] == ["web"]
+    assert str(site["dns_sd_configs"][0]["port"]) == _argv(SERVICES["web"])[
+        _argv(SERVICES["web"]).index("--bind") + 1].rsplit(":", 1)[1]
+    assert worker["dns_sd_configs"][0]["names"] == ["worker"]
+    assert str(worker["dns_sd_configs"][0]["port"]) == _environment(
+        SERVICES["worker"])["GRADING_METRICS_PORT"]
+    assert hub["metrics_path"] == "/hub/metrics"
+    assert hub["static_configs"][0]["targets"] == ["hub:8000"]
+    # The tokens come from compose secrets read from the environment, never from this file.
+    for job, variable in ((site, "HEALTH_CHECK_TOKEN"), (hub, "JUPYTERHUB_METRICS_TOKEN")):
+        authorization = job["authorization"]
+        assert authorization["type"] == "Bearer"
+        assert "credentials" not in authorization
+        secret = authorization["credentials_file"].removeprefix("/run/secrets/")
+        assert secrets[secret] == {"environment": variable}
+        assert secret in SERVICES["prometheus"]["secrets"]
+    assert "HEALTH_CHECK_TOKEN" in COMPOSE["x-lms-env"]
+    assert "JUPYTERHUB_METRICS_TOKEN" in _environment(SERVICES["hub"])
+    # The rule files it loads are the ones shipped.
+    assert PROMETHEUS_CONFIG["rule_files"] == ["/etc/prometheus/rules/*.yml"]
+    assert "./deploy/prometheus:/etc/prometheus:ro" in SERVICES["prometheus"]["volumes"]
+    assert RULE_FILES
+
+
+def test_the_site_and_the_worker_add_up_their_processes_figures_apart():
+    web, worker = _environment(SERVICES["web"]), _environment(SERVICES["worker"])
+
+    assert web["PROMETHEUS_MULTIPROC_DIR"] != worker["PROMETHEUS_MULTIPROC_DIR"]
+    assert worker["GRADING_METRICS_ADDRESS"] == "0.0.0.0"  # noqa: S104 - compose's network
+    assert "ports" not in SERVICES["worker"]  # the worker's figures stay inside compose
+    # gunicorn reads gunicorn.conf.py from its working directory, the image's /app.
+    assert (ROOT / "gunicorn.conf.py").is_file()
+    assert re.search(r"^WORKDIR /app$", DOCKERFILE.read_text(), re.MULTILINE)
+
+
+def test_monitoring_listens_on_loopback_and_grafana_needs_its_password():
+    for name in ("prometheus", "grafana"):
+        assert all(str(port).startswith("127.0.0.1:") for port in SERVICES[name]["ports"]), name
+    grafana = _environment(SERVICES["grafana"])
+    assert grafana["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
+    assert grafana["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    assert grafana["GF_USERS_ALLOW_SIGN_UP"] == "false"
+
+
+def test_alert_rules_are_well_formed():
+    rules = _rules()
+    alerts = {rule["alert"] for rule in rules}
+
+    assert {"LmsSiteDown", "GradingQueueOldestMessageTooOld", "GradingWorkersAbsent",
+            "GradingErrorGradesRising"} <= alerts
+    assert len(alerts) == len(rules), "two rules share a name"
+    for rule in rules:
+        expr = rule["expr"]
+        assert expr.count("(") == expr.count(")"), expr
+        assert expr.count("{") == expr.count("}"), expr
+        assert re.fullmatch(r"\d+[smh]", rule["for"]), rule["alert"]
+        assert rule["labels"]["severity"] in {"critical", "warning"}
+        assert rule["annotations"]["summary"]
+
+
+def test_grafana_provisions_the_dashboard_from_prometheus():
+    datasources = yaml.safe_load(
+        (DEPLOY / "grafana" / "provisioning" / "datasources" / "prometheus.yml").read_text())
+    providers = yaml.safe_load(
+        (DEPLOY / "grafana" / "provisioning" / "dashboards" / "aimd-lms.yml").read_text())
+    source = datasources["datasources"][0]
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in SERVICES["grafana"]["volumes"]
+              if v.startswith("./")}
+
+    assert source["url"] == "http://prometheus:9090"
+    path = providers["providers"][0]["options"]["path"]
+    assert (ROOT / mounts[path]).resolve() == (DEPLOY / "grafana" / "dashboards").resolve()
+    assert DASHBOARDS
+    for dashboard_file in DASHBOARDS:
+        dashboard = json.loads(dashboard_file.read_text())
+        assert dashboard["timezone"] == "Asia/Seoul"
+        ids = [panel["id"] for panel in dashboard["panels"]]
+        assert len(ids) == len(set(ids))
+        for panel in dashboard["panels"]:
+            if panel["type"] != "row":
+                assert panel["datasource"]["uid"] == source["uid"], panel["title"]
+                assert panel["targets"], panel["title"]
+
+
+@pytest.mark.django_db
+def test_every_figure_the_rules_and_the_dashboard_use_is_served(client, settings):
+    from grading import metrics as _grading_metrics  # noqa: F401 - the worker's figures
+
+    settings.HEALTH_CHECK_TOKEN = "a-token-for-this-test"  # noqa: S105
+    client.get("/healthz")  # a request and its queries, so their series exist
+    response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer a-token-for-this-test")
+    assert response.status_code == 200
+    served = _exposed_names(response.content.decode()) | {"up"}  # `up`: Prometheus's own
+
+    used = {n for n in _names_used() if not n.startswith("jupyterhub_")}
+
+    assert {"aimd_task_queue_oldest_message_age_seconds", "aimd_grading_phase_seconds_bucket",
+            "django_http_requests_latency_seconds_by_view_method_bucket"} <= used
+    assert used <= served, sorted(used - served)

@@ -28,6 +28,7 @@ from django.utils.translation import gettext, gettext_noop
 from courses.services.progress import module_assignments_settle
 from grading.autograder.engine import WITHHELD, GradeResult
 from grading.autograder.notebooks import NotebookInvalid, grading_plan
+from grading.metrics import grading_phases_observe
 from grading.models import Assignment, Grade, GradeAudit, Submission, SubmissionState
 from grading.selectors.grades import module_assignments_passed
 from grading.services.sandboxes import INFRASTRUCTURE_ERRORS, grade_bytes
@@ -253,6 +254,10 @@ def grade_store(*, submission_id: int, result: GradeResult, feedback: dict[str, 
             GradeAudit.objects.create(grade=grade, action=GradeAudit.Action.REGRADE,
                                       before=before, after=grade_snapshot(grade))
         requested = submission.regrade_requested_at
+        transaction.on_commit(functools.partial(
+            grading_phases_observe, status=grade.status, sent_at=submission.sent_at,
+            requested_at=requested or submission.submitted_at, started_at=started_at,
+            graded_at=grade.graded_at))
         if requested is None or started_at is None or requested <= started_at:
             submission.state = SubmissionState.DONE
             submission.regrade_requested_at = None

@@ -21,7 +21,8 @@ from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -128,6 +129,8 @@ def submission_create(*, assignment: Assignment, learner, data: bytes,
 
 def submission_enqueue(*, submission_id: int) -> bool:
     """Send the grading task; False (and a log line) when the broker cannot take it."""
+    # Taken before the send, so that it never follows the moment a fast worker starts.
+    sending_at = timezone.now()
     try:
         submission_autograde_task.apply_async(
             (submission_id,), retry=True,
@@ -137,8 +140,10 @@ def submission_enqueue(*, submission_id: int) -> bool:
         logger.error("could not queue submission %s for grading (it stays queued and the "
                      "sweep will send it again): %s", submission_id, exc)
         return False
+    # ``sent_at``: the first send of this grading (the sweep's resends keep it).
     Submission.objects.filter(pk=submission_id).update(
-        enqueued_at=timezone.now(), enqueue_count=F("enqueue_count") + 1)
+        enqueued_at=sending_at, sent_at=Coalesce("sent_at", Value(sending_at)),
+        enqueue_count=F("enqueue_count") + 1)
     return True
 
 
@@ -199,7 +204,7 @@ def regrade_request(*, submissions, actor) -> int:
     ids = list(submissions.values_list("pk", flat=True))
     now = timezone.now()
     Submission.objects.filter(pk__in=ids).update(regrade_requested_at=now, grading_attempts=0,
-                                                 state=SubmissionState.QUEUED)
+                                                 state=SubmissionState.QUEUED, sent_at=None)
     for pk in ids:
         transaction.on_commit(functools.partial(submission_enqueue, submission_id=pk))
     logger.info("user %s asked for %d regrades", getattr(actor, "pk", None), len(ids))

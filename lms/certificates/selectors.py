@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -68,3 +69,10 @@ def certificate_by_code(code: str) -> Certificate | None:
 def certificates_by_enrolment(*, learner) -> dict[int, Certificate]:
     """The learner's certificates, by enrolment id (for "My learning")."""
     return {c.enrolment_id: c for c in Certificate.objects.filter(enrolment__learner=learner)}
+
+
+def certificates_issued() -> dict[str, int]:
+    """Certificates issued so far, still valid and revoked (counts only: the metrics)."""
+    counts = Certificate.objects.aggregate(
+        total=Count("pk"), revoked=Count("pk", filter=Q(revoked_at__isnull=False)))
+    return {"valid": counts["total"] - counts["revoked"], "revoked": counts["revoked"]}

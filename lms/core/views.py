@@ -1,4 +1,4 @@
-"""Platform views: health (JSON for machines, a page for people)."""
+"""Platform views: health (JSON for machines, a page for people) and operators' metrics."""
 
 import time
 
@@ -10,15 +10,18 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.defaults import permission_denied
+from prometheus_client import CONTENT_TYPE_LATEST
 from wagtail.admin.auth import require_admin_access
 from wagtail.admin.views.reports.audit_logging import LogEntriesView
 
 from lms.accounts.models import Role
 from lms.accounts.selectors import user_roles
 from lms.core.health import health_report, monitoring_token_valid
+from lms.core.metrics import metrics_allowed, metrics_exposition
 
 
 def _operator(request: HttpRequest) -> bool:
@@ -57,6 +60,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
     named to operators only (``lms.core.health``)."""
     healthy, report = _health(request)
     return JsonResponse(report, status=200 if healthy else 503)
+
+
+@never_cache
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics for operators (``lms.core.metrics``): the monitoring token or an
+    allowed network; anyone else gets 403 and no figure (so does everyone while neither is
+    configured: a 404 here would be turned into a redirect to a language's page)."""
+    if not metrics_allowed(request):
+        return HttpResponse(gettext("Metrics are for operators: send the monitoring token.")
+                            + "\n",
+                            status=403, content_type="text/plain; charset=utf-8",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return HttpResponse(metrics_exposition(), content_type=CONTENT_TYPE_LATEST)
 
 
 @never_cache

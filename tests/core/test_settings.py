@@ -69,7 +69,9 @@ def test_settings_read_the_environment():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.postgresql", "redis://127.0.0.1:6379/0", "Asia/Seoul", "True", "ko",
+        # PostgreSQL through django-prometheus's wrapper (queries counted for /metrics).
+        "django_prometheus.db.backends.postgresql", "redis://127.0.0.1:6379/0", "Asia/Seoul",
+        "True", "ko",
         "django.core.mail.backends.smtp.EmailBackend", "mail.example.kr", "True",
     ]
 
@@ -84,7 +86,7 @@ def test_demo_defaults_need_no_server(tmp_path):
                        "LMS_VAR_DIR": str(tmp_path)})
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.sqlite3", "sqla+sqlite"]
+    assert result.stdout.split() == ["django_prometheus.db.backends.sqlite3", "sqla+sqlite"]
 
 
 def test_env_example_lists_every_variable_the_settings_read():

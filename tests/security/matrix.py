@@ -125,6 +125,9 @@ def profile_data(site: Site) -> dict:
 # --- Our own views, pattern by pattern -----------------------------------------------------------
 OWN = [
     Entry("healthz", lambda s: "/healthz", everyone(200), post=everyone(405)),
+    # Operators' metrics: the monitoring token or an allowed network only, never a session
+    # (tests/core/test_metrics_access.py).
+    Entry("metrics", lambda s: "/metrics", everyone(403), post=everyone(405)),
     Entry("favicon.ico", lambda s: "/favicon.ico", everyone(302), post=everyone(405)),
     Entry("verify/<str:code>/", lambda s: f"/verify/{s.certificate.code}/", everyone(200),
           post=everyone(405)),
