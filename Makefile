@@ -28,6 +28,7 @@ demo: install
 	@echo "  Admin:  http://localhost:8000/admin/"
 	@echo "  Labs:   http://localhost:8001/   (JupyterHub; sign in through the site)"
 	@echo "  Health: http://localhost:8000/healthz"
+	@echo "  Metrics: curl -H \"Authorization: Bearer \$$(grep ^HEALTH_CHECK_TOKEN= var/demo.env | cut -d= -f2)\" http://localhost:8000/metrics"
 	@echo "  Emails (sign-up verification, password reset) are printed by the worker below."
 	@echo "  The assignments' release checks run on the worker as it starts (a few seconds)."
 	@echo "  Press Ctrl-C to stop everything."
