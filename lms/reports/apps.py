@@ -1,5 +1,22 @@
 from django.apps import AppConfig
+from django.db import connections
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _statistics_triggers_ensure(sender, using="default", **kwargs) -> None:
+    """Install the statistics triggers again after every migrate: SQLite drops a table's
+    triggers when a later migration rebuilds the table (PostgreSQL keeps them; reinstalling
+    is idempotent). Schema upkeep, not business flow."""
+    # Django's ready(): the models can be imported only once the apps are loaded.
+    from lms.reports.models import StatisticsChange
+    from lms.reports.triggers import triggers_install
+
+    connection = connections[using]
+    if connection.vendor not in ("postgresql", "sqlite"):
+        return
+    if StatisticsChange._meta.db_table in connection.introspection.table_names():
+        triggers_install(connection)
 
 
 class ReportsConfig(AppConfig):
@@ -7,3 +24,7 @@ class ReportsConfig(AppConfig):
     label = "reports"
     verbose_name = _("Ministry reporting")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        post_migrate.connect(_statistics_triggers_ensure, sender=self,
+                             dispatch_uid="reports-statistics-triggers")
