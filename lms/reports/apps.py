@@ -10,7 +10,7 @@ def _statistics_triggers_ensure(sender, using="default", **kwargs) -> None:
     is idempotent). Schema upkeep, not business flow."""
     # Django's ready(): the models can be imported only once the apps are loaded.
     from lms.reports.models import StatisticsChange
-    from lms.reports.triggers import triggers_install
+    from lms.reports.triggers import triggers_install  # Django's ready(): models loaded
 
     connection = connections[using]
     if connection.vendor not in ("postgresql", "sqlite"):

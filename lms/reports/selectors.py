@@ -227,6 +227,11 @@ def _runs(*, year: int, programme_key=None, run_id=None):
     return runs
 
 
+def runs_of_year(*, year: int) -> list[ProgrammeRun]:
+    """The runs that count towards a year, with their programmes."""
+    return list(_runs(year=year))
+
+
 def age_band_expression(*, year: int | F | Expression, birth_year: str) -> Case:
     """The age band (a key of ``AGE_BANDS``, or NULL when the birth year is missing or gives
     no band) of the learner whose birth year is in the field ``birth_year``, in ``year`` (a
