@@ -66,9 +66,8 @@ AGE_BAND_RANGES = (("under_20", 0, 19), ("20s", 20, 29), ("30s", 30, 39), ("40s"
                    ("50_plus", 50, 200))
 DIMENSIONS = ("participant_status", "ai_major", "gender", "age_band", "region")
 RUN_MEASURES = ("applicants", "enrolled", "completed", "dropped", "certificates")
-# Enrolments counted one by one in a transaction; beyond REBUILD_ABOVE recorded changes,
-# everything is counted again at once instead.
-CHUNK = 2000
+# Beyond this many recorded changes (or enrolments to count), everything is counted again at
+# once instead of one enrolment at a time (quicker, and one transaction stays small).
 REBUILD_ABOVE = 20_000
 
 
@@ -277,11 +276,10 @@ def _apply(delta: Counter) -> None:
             [(year, n) for year, n in years.items() if n])
 
 
-def _refresh_chunk(enrolment_ids: list[int]) -> int:
-    """Count the changes of these enrolments (in the caller's transaction); how many
-    contributions changed."""
+def _count_chunk(enrolment_ids: list[int]) -> int:
+    """Count the changes of these enrolments (in the caller's transaction, their recorded
+    changes already removed); how many contributions changed."""
     counted = _counted(enrolment_ids)
-    StatisticsChange.objects.filter(enrolment_id__in=enrolment_ids).delete()
     live = _contributions(enrolment_ids)
     delta: Counter = Counter()
     changed_rows = []
@@ -318,16 +316,67 @@ def _refresh_chunk(enrolment_ids: list[int]) -> int:
     return len(changed_rows)
 
 
-def statistics_refresh(*, enrolment_ids: Iterable[int]) -> int:
-    """Count the changes of these enrolments now (each in a transaction of its own chunk);
-    how many enrolments' contributions changed. Safe to call for any id, any number of
-    times, concurrently."""
-    ids = sorted({int(i) for i in enrolment_ids if i is not None})
-    changed = 0
-    for first in range(0, len(ids), CHUNK):
-        with transaction.atomic():
-            changed += _refresh_chunk(ids[first:first + CHUNK])
-    return changed
+def _enrolments_of(*, enrolment_ids: Iterable[int], learner_ids: Iterable[int],
+                   run_ids: Iterable[int]) -> list[int]:
+    """The enrolments to count for changes of these enrolments, learners (their profile) and
+    runs (their year): as the live tables say now, and as last counted (an enrolment moved
+    to another learner or run, or deleted, is counted out of its old place)."""
+    ids = {int(i) for i in enrolment_ids}
+    learner_ids, run_ids = {int(i) for i in learner_ids}, {int(i) for i in run_ids}
+    for field, values in (("learner_id", learner_ids), ("run_id", run_ids)):
+        if values:
+            ids.update(Enrolment.objects.filter(**{f"{field}__in": values})
+                       .values_list("pk", flat=True))
+            ids.update(EnrolmentContribution.objects.filter(**{f"{field}__in": values})
+                       .values_list("enrolment_id", flat=True))
+    return sorted(ids)
+
+
+def _count(enrolment_ids: list[int]) -> int:
+    """Count these enrolments in the caller's transaction (a full rebuild when there are so
+    many that it is quicker); how many contributions changed (-1: rebuilt). One chunk, so
+    that every contribution row is locked before any aggregate row (a second chunk would
+    lock contribution rows while holding aggregate rows: a deadlock with another counter)."""
+    if len(enrolment_ids) > REBUILD_ABOVE:
+        statistics_rebuild()
+        return -1
+    return _count_chunk(enrolment_ids) if enrolment_ids else 0
+
+
+def _take_changes(where: str = "", params: list | None = None) -> list[tuple]:
+    """Remove recorded changes (all, or those matching ``where``) and return them as
+    (enrolment, learner, run). Taken in id order, locked, so two transactions taking
+    overlapping changes wait for each other instead of deadlocking; taken first, before the
+    live tables are read, so what is read next includes them."""
+    table = StatisticsChange._meta.db_table
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} "  # noqa: S608 - our table's name
+                       f"{'WHERE ' + where if where else ''} ORDER BY id{lock}) "
+                       f"RETURNING enrolment_id, learner_id, run_id", params or [])
+        return cursor.fetchall()
+
+
+def statistics_refresh(*, enrolment_ids: Iterable[int] = (),
+                       learner_ids: Iterable[int] = ()) -> int:
+    """Count the changes of these enrolments and of every enrolment of these learners now, in
+    one transaction; how many enrolments' contributions changed. Safe to call for any id,
+    any number of times, concurrently."""
+    enrolment_ids = [int(i) for i in enrolment_ids if i is not None]
+    learner_ids = [int(i) for i in learner_ids if i is not None]
+    if not enrolment_ids and not learner_ids:
+        return 0
+    with transaction.atomic():
+        # Their recorded changes go first: what is read next includes them, and a change
+        # committed after this statement keeps its record.
+        conditions, params = [], []
+        for column, values in (("enrolment_id", enrolment_ids), ("learner_id", learner_ids)):
+            if values:
+                conditions.append(f"{column} IN ({', '.join(['%s'] * len(values))})")
+                params += values
+        _take_changes(" OR ".join(conditions), params)
+        return _count(_enrolments_of(enrolment_ids=enrolment_ids, learner_ids=learner_ids,
+                                     run_ids=()))
 
 
 def statistics_refresh_on_commit(*, enrolment_ids: Iterable[int] = (),
@@ -340,11 +389,7 @@ def statistics_refresh_on_commit(*, enrolment_ids: Iterable[int] = (),
 
     def refresh() -> None:
         try:
-            ids = set(enrolment_ids)
-            if learner_ids:
-                ids.update(Enrolment.objects.filter(learner_id__in=learner_ids)
-                           .values_list("pk", flat=True))
-            statistics_refresh(enrolment_ids=ids)
+            statistics_refresh(enrolment_ids=enrolment_ids, learner_ids=learner_ids)
         except Exception:  # noqa: BLE001 - never undo or fail the caller's committed work
             logger.exception("statistics: counting enrolments %s (learners %s) failed; "
                              "left for the next catch-up", enrolment_ids, learner_ids)
@@ -355,19 +400,26 @@ def statistics_refresh_on_commit(*, enrolment_ids: Iterable[int] = (),
 def statistics_catch_up() -> int:
     """Count every change still recorded (by the triggers, for writes that did not go through
     the services, or whose counting has not run yet). Called before every read of the
-    aggregates; with nothing recorded, one small query. Returns the number of enrolments
-    looked at (or -1 after a full rebuild)."""
+    aggregates; with nothing recorded, one small query. Returns the number of contributions
+    that changed (-1: everything was counted again)."""
+    changes = StatisticsChange._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT enrolment_id FROM {StatisticsChange._meta.db_table} "  # noqa: S608 - our table's name
-                       f"LIMIT %s", [REBUILD_ABOVE + 1])
-        pending = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {changes} LIMIT %s) x",  # noqa: S608 - our table's name
+                       [REBUILD_ABOVE + 1])
+        pending = cursor.fetchone()[0]
     if not pending:
         return 0
-    if None in pending or len(pending) > REBUILD_ABOVE:
+    if pending > REBUILD_ABOVE:  # a bulk load: at once is quicker than one by one
         statistics_rebuild()
         return -1
-    statistics_refresh(enrolment_ids=pending)
-    return len(pending)
+    with transaction.atomic():
+        rows = _take_changes()
+        if any(row == (None, None, None) for row in rows):  # a TRUNCATE, a new install
+            statistics_rebuild()
+            return -1
+        return _count(_enrolments_of(enrolment_ids={r[0] for r in rows if r[0] is not None},
+                                     learner_ids={r[1] for r in rows if r[1] is not None},
+                                     run_ids={r[2] for r in rows if r[2] is not None}))
 
 
 def statistics_rebuild() -> None:
@@ -377,13 +429,14 @@ def statistics_rebuild() -> None:
     tables = [m._meta.db_table for m in aggregates]
     contributions, run_totals = tables[0], tables[1]
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One rebuild or refresh at a time (readers go on); writers of enrolments only
-            # record changes, which are not taken.
-            cursor.execute(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE")
         # The changes recorded so far are counted by this rebuild (it reads the live tables
-        # after this statement); those committed later stay recorded.
-        cursor.execute(f"DELETE FROM {StatisticsChange._meta.db_table}")  # noqa: S608 - our table's name
+        # after this statement); those committed later stay recorded. Taken before the lock
+        # below, as every counter takes its changes before the contribution rows.
+        _take_changes()
+        if connection.vendor == "postgresql":
+            # One rebuild or count at a time (readers go on); writers of enrolments only
+            # record changes, which are not locked.
+            cursor.execute(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE")
         for table in tables:
             cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - our tables' names
         sql, params = _contributions_sql("1 = 1")

@@ -7,16 +7,24 @@ from django.utils.translation import gettext_lazy as _
 def _statistics_triggers_ensure(sender, using="default", **kwargs) -> None:
     """Install the statistics triggers again after every migrate: SQLite drops a table's
     triggers when a later migration rebuilds the table (PostgreSQL keeps them; reinstalling
-    is idempotent). Schema upkeep, not business flow."""
+    is idempotent), and then everything is counted again by the next read. Schema upkeep,
+    not business flow."""
     # Django's ready(): the models can be imported only once the apps are loaded.
     from lms.reports.models import StatisticsChange
-    from lms.reports.triggers import triggers_install  # Django's ready(): models loaded
+    from lms.reports.triggers import (  # Django's ready(): models loaded
+        triggers_install,
+        triggers_missing,
+    )
 
     connection = connections[using]
     if connection.vendor not in ("postgresql", "sqlite"):
         return
-    if StatisticsChange._meta.db_table in connection.introspection.table_names():
-        triggers_install(connection)
+    if StatisticsChange._meta.db_table not in connection.introspection.table_names():
+        return
+    missing = triggers_missing(connection)
+    triggers_install(connection)
+    if missing:  # writes made while they were missing were not recorded: count everything
+        StatisticsChange.objects.using(using).create()
 
 
 class ReportsConfig(AppConfig):

@@ -67,23 +67,31 @@ class ApiToken(models.Model):
 
 
 class StatisticsChange(models.Model):
-    """An enrolment whose figures may have changed since they were counted (or, with no
-    enrolment, "everything": a table was emptied with TRUNCATE).
+    """Something whose figures may have changed since they were counted: an enrolment, every
+    enrolment of a learner (their profile changed), or of a run (its year changed); with
+    none of the three, everything (a table was emptied with TRUNCATE, or the triggers were
+    installed again).
 
     Written by database triggers on the enrolment, certificate, learner profile and run tables
     (``lms.reports.triggers``), so every writer is seen, whether it goes through the services,
-    bulk_create, raw SQL or the admin; removed when the change has been counted.
+    bulk_create, raw SQL or the admin; removed when the change has been counted. Each trigger
+    reads only its own table and writes only this one (on SQLite, a trigger that named another
+    table would break Django's rebuild of that table in later migrations); a migration that
+    rebuilds this table on SQLite must drop the triggers first and install them after.
     """
 
     enrolment_id = models.BigIntegerField(null=True)
+    learner_id = models.BigIntegerField(null=True)
+    run_id = models.BigIntegerField(null=True)
 
     class Meta:
         verbose_name = _("statistics change")
         verbose_name_plural = _("statistics changes")
-        indexes = [models.Index(fields=["enrolment_id"], name="reports_change_enrolment")]
+        indexes = [models.Index(fields=["enrolment_id"], name="reports_change_enrolment"),
+                   models.Index(fields=["learner_id"], name="reports_change_learner")]
 
     def __str__(self) -> str:
-        return f"{self.enrolment_id or '*'}"
+        return f"{self.enrolment_id or '*'}/{self.learner_id or '*'}/{self.run_id or '*'}"
 
 
 class EnrolmentContribution(models.Model):
@@ -110,6 +118,7 @@ class EnrolmentContribution(models.Model):
     class Meta:
         verbose_name = _("enrolment contribution")
         verbose_name_plural = _("enrolment contributions")
+        indexes = [models.Index(fields=["learner_id"], name="reports_contribution_learner")]
 
     def __str__(self) -> str:
         return f"{self.enrolment_id}: run {self.run_id}"

@@ -9,12 +9,15 @@ the change:
 - an enrolment inserted or deleted, or its status, run or learner changed;
 - a certificate inserted or deleted, or its enrolment changed, or revoked / un-revoked;
 - a learner profile inserted or deleted, or an answer the breakdowns read (participant
-  status, AI major, gender, birth year, region, consent) changed: every enrolment of the
-  learner;
-- a run's year changed (the year a figure counts towards, and the age bands): every
-  enrolment of the run;
-- one of these tables emptied with TRUNCATE (PostgreSQL): a change with no enrolment, which
-  means "count everything again".
+  status, AI major, gender, birth year, region, consent) changed: the learner (every
+  enrolment of theirs is counted again);
+- a run's year changed (the year a figure counts towards, and the age bands): the run;
+- one of these tables emptied with TRUNCATE (PostgreSQL): a change of nothing in particular,
+  which means "count everything again".
+
+Each trigger reads only its own rows and writes only the change table: on SQLite, a trigger
+that named another table would make Django's rebuild of that table (SQLite's way to alter a
+column in a migration) fail.
 
 The triggers only record; the counting is Python's (``lms.reports.aggregates``), one place.
 PostgreSQL uses statement-level triggers with transition tables (a COPY of 100,000 rows
@@ -52,41 +55,45 @@ def _column(model, name: str) -> str:
 
 
 def _watched() -> dict[str, dict]:
-    """For each table: the columns whose change matters, and the SQL that turns a set of its
-    rows (alias ``x``) into the enrolment ids to record."""
+    """For each table: the columns whose change matters, and what to record of a changed row
+    (``record``: the change table's column, ``key``: the row's column). A trigger reads only
+    its own rows: on SQLite, a trigger naming another table would make Django's rebuild of
+    that table (how SQLite alters a column) fail."""
     t = _tables()
-    e_id, e_run = Enrolment._meta.pk.column, _column(Enrolment, "run")
-    e_learner = _column(Enrolment, "learner")
-    c_enrolment, revoked = _column(Certificate, "enrolment"), _column(Certificate, "revoked_at")
-    p_user = _column(LearnerProfile, "user")
     return {
         "enrolment": {
             "table": t["enrolment"],
-            "columns": [e_id, _column(Enrolment, "status"), e_run, e_learner],
-            "ids": "SELECT x.{id} FROM {rows} x".replace("{id}", e_id),
+            "columns": [Enrolment._meta.pk.column, _column(Enrolment, "status"),
+                        _column(Enrolment, "run"), _column(Enrolment, "learner")],
+            "record": "enrolment_id", "key": Enrolment._meta.pk.column,
         },
         "certificate": {
             "table": t["certificate"],
+            "columns": [Certificate._meta.pk.column, _column(Certificate, "enrolment")],
             # Revoked or not is what counts, not when: (column, expression of the row).
-            "columns": [Certificate._meta.pk.column, c_enrolment],
-            "flags": [(revoked, f"{{side}}{revoked} IS NULL")],
-            "ids": f"SELECT x.{c_enrolment} FROM {{rows}} x",
+            "flags": [(_column(Certificate, "revoked_at"),
+                       f"{{side}}{_column(Certificate, 'revoked_at')} IS NULL")],
+            "record": "enrolment_id", "key": _column(Certificate, "enrolment"),
         },
-        "profile": {
+        "profile": {  # every enrolment of the learner
             "table": t["profile"],
             "columns": [LearnerProfile._meta.pk.column,
                         *(_column(LearnerProfile, f) for f in PROFILE_FIELDS)],
-            "ids": f"SELECT e.{e_id} FROM {t['enrolment']} e WHERE e.{e_learner} IN "
-                   f"(SELECT x.{p_user} FROM {{rows}} x)",
+            "record": "learner_id", "key": _column(LearnerProfile, "user"),
         },
-        "run": {
+        "run": {  # every enrolment of the run
             "table": t["run"],
             "columns": [ProgrammeRun._meta.pk.column, _column(ProgrammeRun, "year")],
-            "ids": f"SELECT e.{e_id} FROM {t['enrolment']} e WHERE e.{e_run} IN "
-                   f"(SELECT x.{ProgrammeRun._meta.pk.column} FROM {{rows}} x)",
+            "record": "run_id", "key": ProgrammeRun._meta.pk.column,
             "inserts": False,  # a new run has no enrolments
         },
     }
+
+
+def _record(spec: dict, rows: str) -> str:
+    """INSERT of the change records of a set of rows (SQL of a table or subquery)."""
+    change = _tables()["change"]
+    return f"INSERT INTO {change} ({spec['record']}) SELECT x.{spec['key']} FROM {rows} x"
 
 
 def _postgresql() -> tuple[list[str], list[str]]:
@@ -97,23 +104,20 @@ def _postgresql() -> tuple[list[str], list[str]]:
         function = f"{PREFIX}_{name}"
         flags = [expression.format(side="") for _name, expression in spec.get("flags", [])]
         values = ", ".join(spec["columns"] + flags)
-        inserted = spec["ids"].replace("{rows}", "new_rows")
-        deleted = spec["ids"].replace("{rows}", "old_rows")
         # An update records the rows whose watched values differ: the symmetric difference of
         # the old and new rows' values (both sides, for a row whose key changed).
-        changed = spec["ids"].replace("{rows}", f"((SELECT {values} FROM new_rows EXCEPT "
-                                      f"SELECT {values} FROM old_rows) UNION ALL "
-                                      f"(SELECT {values} FROM old_rows EXCEPT "
-                                      f"SELECT {values} FROM new_rows))")
+        changed = (f"((SELECT {values} FROM new_rows EXCEPT SELECT {values} FROM old_rows) "
+                   f"UNION ALL "
+                   f"(SELECT {values} FROM old_rows EXCEPT SELECT {values} FROM new_rows))")
         install.append(f"""
 CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $body$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO {change} (enrolment_id) {inserted};
+        {_record(spec, "new_rows")};
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO {change} (enrolment_id) {deleted};
+        {_record(spec, "old_rows")};
     ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO {change} (enrolment_id) {changed};
+        {_record(spec, changed)};
     ELSE  -- TRUNCATE: every figure may have changed
         INSERT INTO {change} (enrolment_id) VALUES (NULL);
     END IF;
@@ -137,29 +141,29 @@ $body$""")
 
 def _sqlite() -> tuple[list[str], list[str]]:
     """(install statements, uninstall statements) for SQLite: row-level triggers."""
-    change = _tables()["change"]
     install, uninstall = [], []
     for name, spec in _watched().items():
         columns = spec["columns"]
         flags = spec.get("flags", [])
 
-        # One row as a one-row "table" x, for the same id SQL as PostgreSQL's.
+        # One row as a one-row "table" x, for the same SQL as PostgreSQL's.
         def row(side: str, spec=spec, columns=columns) -> str:
-            return spec["ids"].replace(
-                "{rows}", "(SELECT " + ", ".join(f"{side}.{c} AS {c}" for c in columns) + ")")
+            return _record(spec, "(SELECT " + ", ".join(f"{side}.{c} AS {c}" for c in columns)
+                           + ")")
+
         differs = " OR ".join(
             [f"OLD.{c} IS NOT NEW.{c}" for c in columns]
             + [f"({expression.format(side='OLD.')}) IS NOT ({expression.format(side='NEW.')})"
                for _column_name, expression in flags])
         events = [("update", f"UPDATE OF {', '.join(columns + [c for c, _expression in flags])}",
-                   f"WHEN {differs}", [row("OLD"), row("NEW")]),
+                   f"WHEN {differs}",
+                   [row("OLD"), row("NEW") + f" WHERE OLD.{spec['key']} IS NOT NEW.{spec['key']}"]),
                   ("delete", "DELETE", "", [row("OLD")])]
         if spec.get("inserts", True):
             events.insert(0, ("insert", "INSERT", "", [row("NEW")]))
         for suffix, event, when, selects in events:
             trigger = f"{PREFIX}_{name}_{suffix}"
-            body = " ".join(f"INSERT INTO {change} (enrolment_id) {select};"
-                            for select in selects)
+            body = " ".join(f"{select};" for select in selects)
             install.append(f"DROP TRIGGER IF EXISTS {trigger}")
             install.append(f"CREATE TRIGGER {trigger} AFTER {event} ON {spec['table']} "
                            f"FOR EACH ROW {when} BEGIN {body} END")
