@@ -71,4 +71,5 @@ lock: install
 bench: install
 	$(BIN)/python bench/grading.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/deadline_rush.py

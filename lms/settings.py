@@ -327,6 +327,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "grading.tasks.submissions_sweep_task",
         "schedule": env.float("GRADING_SWEEP_EVERY_SECONDS", default=60.0),
     },
+    # The statistics: count what writers outside the services changed, and check the
+    # aggregates against the live query (drift is logged and repaired).
+    "statistics-catch-up": {
+        "task": "lms.reports.tasks.statistics_catch_up_task",
+        "schedule": 60.0,
+    },
+    "statistics-verify": {
+        "task": "lms.reports.tasks.statistics_verify_task",
+        "schedule": crontab(hour=4, minute=30),
+    },
 }
 
 # --- Certificates ---------------------------------------------------------------------------

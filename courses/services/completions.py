@@ -1,5 +1,6 @@
 """Marking an enrolment completed: called by ``lms.certificates.services`` when the
-certificate of the run is issued, inside the same transaction (the enrolment row is locked)."""
+certificate of the run is issued, inside the same transaction (the enrolment row is locked),
+which also tells the statistics (one call for the certificate and the status)."""
 
 from __future__ import annotations
 

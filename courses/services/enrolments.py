@@ -2,7 +2,9 @@
 
 An enrolment can complete a run at once (a learner who moves to another run of a programme
 whose work is already done), so each service that makes an enrolment active ends in the
-completion check of ``lms.certificates.services``, after its transaction commits.
+completion check of ``lms.certificates.services``, after its transaction commits. Each one
+also tells the statistics which enrolments it changed (``lms.reports.aggregates``, counted
+after the commit).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from courses.models import Enrolment, EnrolmentStatus, ProgrammeRun
 from courses.models.runs import ACTIVE_STATUSES
 from courses.selectors import REFUSALS, Refusal, RunState, enrolment_refusal
 from lms.certificates.services import certificates_reconsider, certificates_reconsider_many
+from lms.reports.aggregates import statistics_refresh_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +82,7 @@ def enrolment_create(*, learner, run: ProgrammeRun, now=None) -> Enrolment:
     enrolment.drop_reason = ""
     enrolment.save()
     logger.info("learner %s %s run %s", learner.pk, status, run.pk)
+    statistics_refresh_on_commit(enrolment_ids=[enrolment.pk])
     _reconsider_on_commit(enrolment)
     return enrolment
 
@@ -92,6 +96,7 @@ def enrolment_approve(*, enrolment: Enrolment, now=None) -> Enrolment:
     enrolment.status = EnrolmentStatus.ENROLLED
     enrolment.enrolled_at = now or timezone.now()
     enrolment.save(update_fields=["status", "enrolled_at"])
+    statistics_refresh_on_commit(enrolment_ids=[enrolment.pk])
     _reconsider_on_commit(enrolment)
     return enrolment
 
@@ -111,6 +116,7 @@ def enrolment_drop(*, enrolment: Enrolment, reason: str, now=None) -> Enrolment:
     enrolment.dropped_at = now or timezone.now()
     enrolment.drop_reason = reason
     enrolment.save(update_fields=["status", "dropped_at", "drop_reason"])
+    statistics_refresh_on_commit(enrolment_ids=[enrolment.pk])
     return enrolment
 
 
@@ -211,6 +217,7 @@ def enrolments_bulk_create(*, run: ProgrammeRun, data: bytes, now=None) -> BulkR
             learner__in=users.values())}
         status = EnrolmentStatus.APPLIED if run.requires_approval else EnrolmentStatus.ENROLLED
         enrolled: list[int] = []
+        changed: list[int] = []
         for row in rows:
             user = users.get(row.email.lower())
             if user is None:
@@ -233,8 +240,10 @@ def enrolments_bulk_create(*, run: ProgrammeRun, data: bytes, now=None) -> BulkR
             enrolment.dropped_at, enrolment.drop_reason = None, ""
             enrolment.save()
             enrolled.append(user.pk)
+            changed.append(enrolment.pk)
             taken += 1
             row.outcome = str(status)
+        statistics_refresh_on_commit(enrolment_ids=changed)
         if status == EnrolmentStatus.ENROLLED and enrolled:
             transaction.on_commit(functools.partial(
                 certificates_reconsider_many, learner_ids=enrolled,

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lms.accounts.models import LearnerProfile, Role, User
+from lms.reports.aggregates import statistics_refresh_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,8 @@ def profile_update(
     profile.stats_consent = stats_consent
     profile.full_clean()
     profile.save()
+    # The breakdowns read the answers of every enrolment of the learner.
+    statistics_refresh_on_commit(learner_ids=[user.pk])
     return profile
 
 

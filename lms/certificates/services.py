@@ -25,6 +25,7 @@ from courses.services.completions import enrolment_complete
 from grading.models import Submission
 from lms.certificates.models import Certificate, CertificateSerial, serial_format
 from lms.certificates.selectors import completion_evaluate
+from lms.reports.aggregates import statistics_refresh_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ def certificate_issue_if_complete(*, enrolment: Enrolment, now=None) -> Certific
                 programme_title_en=english.title if english else "",
                 hours=programme.specific.total_hours, issued_at=now)
             enrolment_complete(enrolment=enrolment, at=now)
+            # The certificate and the completed status, counted once this commits.
+            statistics_refresh_on_commit(enrolment_ids=[enrolment.pk])
     except IntegrityError:  # a concurrent evaluation issued it first
         return Certificate.objects.filter(enrolment_id=enrolment.pk).first()
     logger.info("certificate %s issued to user %s for run %s", certificate.serial,
@@ -119,6 +122,7 @@ def certificate_revoke(*, certificate: Certificate, reason: str, actor) -> Certi
         certificate.revoked_reason = reason
         certificate.revoked_by = actor
         certificate.save(update_fields=["revoked_at", "revoked_reason", "revoked_by"])
+        statistics_refresh_on_commit(enrolment_ids=[certificate.enrolment_id])
         logger.warning("certificate %s revoked by user %s: %s", certificate.serial,
                        getattr(actor, "pk", None), reason)
     return certificate

@@ -27,8 +27,10 @@ The rule (documented for the ministry in docs/statistics.md and on the dashboard
 published figure through the API over every filter and bounds each hidden count with integer
 programming.
 
-The database does the counting, so a year costs a fixed handful of queries however many
-learners there are.
+The figures are read from per-run aggregates (``lms.reports.aggregates``: kept current by
+the services and by database triggers for every other writer), so a year costs a fixed handful
+of small queries however many learners there are. The live query over every enrolment of the
+year (``live=True``) stays as the reference they are verified against.
 """
 
 from __future__ import annotations
@@ -56,14 +58,19 @@ from courses.models import Enrolment, ProgrammeRun
 from courses.models.runs import EnrolmentStatus
 from lms.accounts.models import Gender, LearnerProfile, ParticipantStatus, Region
 from lms.certificates.models import Certificate
+from lms.reports.aggregates import (
+    AGE_BAND_RANGES,
+    stored_certificates_by_run,
+    stored_counts,
+)
 from lms.reports.models import YearlyTarget
 from lms.reports.protection import hierarchy_verify
-from lms.reports.synthetic import synthetic_users
+from lms.reports.synthetic import SYNTHETIC_COUNT_KEY, synthetic_users
 
 ADMITTED = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED, EnrolmentStatus.DROPPED)
-AGE_BANDS = (("under_20", _("Under 20"), 0, 19), ("20s", _("20–29"), 20, 29),
-             ("30s", _("30–39"), 30, 39), ("40s", _("40–49"), 40, 49),
-             ("50_plus", _("50 and over"), 50, 200))
+AGE_BAND_LABELS = {"under_20": _("Under 20"), "20s": _("20–29"), "30s": _("30–39"),
+                   "40s": _("40–49"), "50_plus": _("50 and over")}
+AGE_BANDS = tuple((key, AGE_BAND_LABELS[key], low, high) for key, low, high in AGE_BAND_RANGES)
 
 
 SHOWN, SMALL, COMPLEMENT = "shown", "small", "complement"
@@ -220,6 +227,11 @@ def _runs(*, year: int, programme_key=None, run_id=None):
     return runs
 
 
+def runs_of_year(*, year: int) -> list[ProgrammeRun]:
+    """The runs that count towards a year, with their programmes."""
+    return list(_runs(year=year))
+
+
 def age_band_expression(*, year: int | F | Expression, birth_year: str) -> Case:
     """The age band (a key of ``AGE_BANDS``, or NULL when the birth year is missing or gives
     no band) of the learner whose birth year is in the field ``birth_year``, in ``year`` (a
@@ -236,9 +248,69 @@ PROFILE = "learner__profile__"
 DIMENSIONS = ("participant_status", "ai_major", "gender", "age_band", "region")
 
 
+SYNTHETIC_COUNT_SECONDS = 60
+
 # The memory the year's GROUP BY may use (a few thousand groups need a few MB; PostgreSQL
 # takes only what it needs).
 REPORT_WORK_MEM = "64MB"
+
+
+@dataclass
+class YearCounts:
+    """What the year's report is made of: each run's head counts (``MEASURES``; runs with no
+    enrolment left out), the admitted enrolments and those certified by each answer of each
+    dimension (categories as the breakdowns key them: None for "No answer", True/False for
+    the AI major), and the distinct learners."""
+
+    by_run: dict[int, dict[str, int]]
+    answers: dict[str, tuple[Counter, Counter]]
+    learners: int
+
+
+# How a row of the live query is filed under each breakdown ("" and NULL are "No answer").
+CATEGORY_OF = {
+    "participant_status": lambda row: row["participant_status"] or None,
+    "ai_major": lambda row: row["ai_major"],
+    "gender": lambda row: row["gender"] or None,
+    "age_band": lambda row: row["age_band"],
+    "region": lambda row: row["region"] or None,
+}
+
+
+def year_counts_live(*, runs: list[ProgrammeRun], year: int) -> YearCounts:
+    """The year's counts from the live tables: the reference the aggregates are verified
+    against (every enrolment of the year is read)."""
+    counts, by_run = _year_counts(runs=runs, year=year)
+    answers = {d: (Counter(), Counter()) for d in DIMENSIONS}
+    for row in counts:
+        for dimension, of in CATEGORY_OF.items():
+            answers[dimension][0][of(row)] += row["enrolled"]
+            answers[dimension][1][of(row)] += row["certified"]
+    learners = Enrolment.objects.filter(run__in=runs, status__in=ADMITTED).values(
+        "learner").distinct().count() if runs else 0
+    return YearCounts(by_run=by_run, answers=answers, learners=learners)
+
+
+def _category(dimension: str, stored: str):
+    if not stored:
+        return None
+    if dimension == "ai_major":
+        return stored == "true"
+    return stored
+
+
+def year_counts_stored(*, runs: list[ProgrammeRun], year: int) -> YearCounts:
+    """The year's counts from the per-run aggregates (what every page, download and the API
+    read): the same figures as :func:`year_counts_live`, from a few rows per run."""
+    stored = stored_counts(run_ids=[r.pk for r in runs], year=year)
+    by_run = {run_id: {m: totals[m] for m in MEASURES}
+              for run_id, totals in stored.runs.items() if totals["applicants"]}
+    answers = {}
+    for dimension, (enrolled, certified) in stored.answers.items():
+        answers[dimension] = (
+            Counter({_category(dimension, k): n for k, n in enrolled.items()}),
+            Counter({_category(dimension, k): n for k, n in certified.items()}))
+    return YearCounts(by_run=by_run, answers=answers, learners=stored.learners)
 
 
 def _year_counts(*, runs: list[ProgrammeRun], year: int) -> tuple[list[dict], dict[int, dict]]:
@@ -416,15 +488,18 @@ def _rate(completed: Cell, enrolled: Cell) -> float | None:
     return completed.value / enrolled.value
 
 
-def year_report(*, year: int, programme_key=None, run_id=None) -> YearReport:
+def year_report(*, year: int, programme_key=None, run_id=None, live: bool = False) -> YearReport:
     """The year's figures, for all runs of the year or one programme's or one run.
 
     Whatever the filter, the figures are computed and protected over the whole year, so each
-    figure is published with the same value (or the same mark) everywhere.
+    figure is published with the same value (or the same mark) everywhere. They are read from
+    the per-run aggregates; ``live`` counts every enrolment of the year instead (the
+    reference, for checks and tests).
     """
     all_runs = list(_runs(year=year))
     target = YearlyTarget.objects.filter(year=year).values_list("target", flat=True).first()
-    counts, by_run = _year_counts(runs=all_runs, year=year)
+    counts = (year_counts_live if live else year_counts_stored)(runs=all_runs, year=year)
+    by_run = counts.by_run
     hierarchy = _hierarchy(all_runs, by_run)
     totals = {m: sum(row[m] for row in by_run.values()) for m in MEASURES}
     runs = list(_runs(year=year, programme_key=programme_key, run_id=run_id))
@@ -441,16 +516,11 @@ def year_report(*, year: int, programme_key=None, run_id=None) -> YearReport:
         certified=totals["completed"] if not filtered else head["completed"].value,
         enrolled=head["enrolled"], completed=head["completed"], dropped=head["dropped"],
         completion_rate=_rate(head["completed"], head["enrolled"]),
-        learners=None if filtered else Enrolment.objects.filter(
-            run__in=all_runs, status__in=ADMITTED).values("learner").distinct().count(),
+        learners=None if filtered else counts.learners,
         filtered=filtered)
 
-    def breakdown(key, title, categories, of) -> Breakdown:
-        enrolled_by, certified_by = Counter(), Counter()
-        for row in counts:
-            category = of(row)
-            enrolled_by[category] += row["enrolled"]
-            certified_by[category] += row["certified"]
+    def breakdown(key, title, categories) -> Breakdown:
+        enrolled_by, certified_by = counts.answers[key]
         values = [(k, label) for k, label in categories]
         if enrolled_by.get(None):
             values.append((None, _("No answer (not given, or no consent)")))
@@ -467,15 +537,12 @@ def year_report(*, year: int, programme_key=None, run_id=None) -> YearReport:
     if not filtered:  # the answers' breakdowns: for the whole year only
         report.breakdowns = [
             breakdown("participant_status", _("Participant status"),
-                      ParticipantStatus.choices, lambda row: row["participant_status"] or None),
+                      ParticipantStatus.choices),
             breakdown("ai_major", _("AI major"), [(True, _("AI-related major")),
-                                                 (False, _("Other major"))],
-                      lambda row: row["ai_major"]),
-            breakdown("gender", _("Gender"), Gender.choices, lambda row: row["gender"] or None),
-            breakdown("age_band", _("Age band"), [(k, label) for k, label, *_ in AGE_BANDS],
-                      lambda row: row["age_band"]),
-            breakdown("region", _("Region"), Region.choices,
-                      lambda row: row["region"] or None),
+                                                 (False, _("Other major"))]),
+            breakdown("gender", _("Gender"), Gender.choices),
+            breakdown("age_band", _("Age band"), [(k, label) for k, label, *_ in AGE_BANDS]),
+            breakdown("region", _("Region"), Region.choices),
         ]
         titles = {str(r.programme.translation_key): r.programme.title for r in all_runs}
         report.breakdowns.append(Breakdown(
@@ -512,20 +579,32 @@ class YearBar:
 
 def synthetic_learner_count() -> int:
     """How many of the learners are made up (``lms.reports.synthetic``: the demo's history,
-    benchmarks): the dashboard says its figures include them."""
-    return synthetic_users().count()
+    benchmarks): the dashboard says its figures include them.
+
+    Counting them reads every user's email address (the domain is at the end), 30 ms at
+    280,000 users and growing with them, so the number is kept for a minute; the generator
+    forgets it when it adds or removes learners. A note beside the figures, not a figure."""
+    count = cache.get(SYNTHETIC_COUNT_KEY)
+    if count is None:
+        count = synthetic_users().count()
+        cache.set(SYNTHETIC_COUNT_KEY, count, timeout=SYNTHETIC_COUNT_SECONDS)
+    return count
 
 
-def years_overview() -> list[YearBar]:
-    """Certified against target for every year with a target or a run."""
+def years_overview(*, live: bool = False) -> list[YearBar]:
+    """Certified against target for every year with a target or a run: certificates not
+    revoked, from the per-run aggregates (``live``: counted over every certificate, the
+    reference)."""
     targets = dict(YearlyTarget.objects.values_list("year", "target"))
     # Grouped by run (one join fewer than by the run's year); runs are few.
     year_of = dict(ProgrammeRun.objects.values_list("pk", "year"))
     years = sorted(set(targets) | set(year_of.values()))
     certified = Counter()
-    for run_id, n in (Certificate.objects.filter(revoked_at__isnull=True)
-                      .values("enrolment__run").annotate(n=Count("pk"))
-                      .values_list("enrolment__run", "n")):
-        certified[year_of[run_id]] += n
+    by_run = stored_certificates_by_run() if not live else (
+        Certificate.objects.filter(revoked_at__isnull=True).values("enrolment__run")
+        .annotate(n=Count("pk")).values_list("enrolment__run", "n"))
+    for run_id, n in dict(by_run).items():
+        if run_id in year_of:  # a run deleted since (the aggregates keep its zero row)
+            certified[year_of[run_id]] += n
     return [YearBar(year=y, target=targets.get(y), certified=certified.get(y, 0))
             for y in years]
