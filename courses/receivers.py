@@ -7,13 +7,14 @@ goes live through an approved workflow would be missed. The admin-only events, c
 copying and deleting a page, are handled by hooks in ``courses.wagtail_hooks``.)
 
 The tree cache (``courses.caching``) is a cache, not a step of the business flow: every save
-or delete of any page, site or locale, and every move, moves its version on, whoever made the
-change (the admin, a workflow, a script), so that no page is ever shown from an older tree.
+or delete of any page, site, locale or view restriction, and every move, moves its version
+on, whoever made the change (the admin, a workflow, a script), so that no page is ever shown
+from an older tree.
 """
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
-from wagtail.models import Locale, Page, Site, get_page_models
+from wagtail.models import Locale, Page, PageViewRestriction, Site, get_page_models
 from wagtail.signals import copy_for_translation_done, page_published, post_page_move
 
 from courses.caching import tree_changed
@@ -51,7 +52,7 @@ def _on_tree_changed(sender, **kwargs):
 
 
 def connect() -> None:
-    for model in {Page, *get_page_models(), Site, Locale}:
+    for model in {Page, *get_page_models(), Site, Locale, PageViewRestriction}:
         for signal in (post_save, post_delete):
             signal.connect(_on_tree_changed, sender=model,
                            dispatch_uid=f"courses-tree-{signal is post_save}-{model.__name__}")

@@ -5,8 +5,9 @@ row), after one for the site, one for the locale and one for the root; then two 
 view restrictions of the page and its ancestors. The course site's tree has a fixed shape
 (catalogue → programme → course → module: each kind allows only the next below it), so the
 kind of page is known from the number of slugs, and the page is one query by its
-``url_path``, which also says whether a view restriction or an alias lies on its way. The
-site and the catalogue of each language come from the tree cache (``courses.caching``).
+``url_path``. The site, the catalogue of each language and the paths under a view restriction
+or an alias come from the tree cache (``courses.caching``): a page below none of them needs
+no query for Wagtail's check of view restrictions.
 
 Anything else (another shape, a page that is not found, a root that is not a catalogue) goes
 through Wagtail's own walk, which also raises the 404s.
@@ -14,8 +15,6 @@ through Wagtail's own walk, which also raises the 404s.
 
 from __future__ import annotations
 
-from django.db.models import Exists, F, OuterRef
-from django.db.models.functions import Length, Substr
 from django.http import Http404, HttpRequest
 from django.utils import translation
 from wagtail.models import Page, PageViewRestriction, Site
@@ -34,11 +33,13 @@ def _site_root(site: Site) -> Page:
                        lambda: site.root_page.localized.specific)
 
 
-def _on_the_way(queryset):
-    """Rows of ``queryset`` on the path from the root to the outer page, itself included
-    (a row whose ``page_path`` begins the outer page's path)."""
-    return queryset.annotate(prefix_length=Length("page_path")).filter(
-        page_path=Substr(OuterRef("path"), 1, F("prefix_length")))
+def _guarded_paths() -> list[str]:
+    """Tree paths of the pages with a view restriction, and of the aliases: a page at or below
+    one is left to Wagtail's own check. From the tree cache, which every change of a
+    restriction also moves on (``courses.receivers``)."""
+    return tree_cached("guarded-paths", lambda: [
+        *PageViewRestriction.objects.values_list("page__path", flat=True),
+        *Page.objects.filter(alias_of__isnull=False).values_list("path", flat=True)])
 
 
 def page_route(*, request: HttpRequest, site: Site, path: str) -> RouteResult | None:
@@ -49,16 +50,13 @@ def page_route(*, request: HttpRequest, site: Site, path: str) -> RouteResult | 
     try:
         if kind is None or not isinstance(root, CataloguePage):
             return root.route(request, components)
-        restricted = _on_the_way(PageViewRestriction.objects.annotate(page_path=F("page__path")))
-        aliased = _on_the_way(Page.objects.filter(alias_of__isnull=False)
-                              .annotate(page_path=F("path")))
-        page = (kind.objects.filter(url_path=f"{root.url_path}{'/'.join(components)}/",
-                                    path__startswith=root.path,
-                                    depth=root.depth + len(components))
-                .annotate(restricted=Exists(restricted), aliased=Exists(aliased)).first())
+        page = kind.objects.filter(url_path=f"{root.url_path}{'/'.join(components)}/",
+                                   path__startswith=root.path,
+                                   depth=root.depth + len(components)).first()
         if page is None:
             return root.route(request, components)
-        page.view_restrictions_known_empty = not (page.restricted or page.aliased)
+        page.view_restrictions_known_empty = not any(
+            page.path.startswith(guarded) for guarded in _guarded_paths())
         return page.route(request, [])
     except Http404:
         return None

@@ -205,7 +205,8 @@ def assignment_panel_context(request: HttpRequest, assignment: Assignment | None
 def assignment_panel_contexts(request: HttpRequest, keys: list[str], *, module=None) -> dict:
     """:func:`assignment_panel_context` of each key, in a fixed number of queries whatever
     the number of assignments (the module page shows them all). ``module``: the page they
-    are placed in, whose course is known already (for the lab path)."""
+    are placed in, whose course is known already (for the lab path; an assignment of another
+    module reads its own)."""
     assignments = assignments_for_panels(keys=keys, learner=request.user)
     states = (learner_assignments(assignments=list(assignments.values()), learner=request.user)
               if request.user.is_authenticated and assignments else {})
