@@ -13,7 +13,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F, FilteredRelation, Prefetch, Q
+from django.db.models import (
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Prefetch,
+    Q,
+    prefetch_related_objects,
+)
 
 from grading.models import (
     Assignment,
@@ -105,13 +113,13 @@ def learner_assignment(*, assignment: Assignment, learner) -> LearnerAssignment:
 
 def assignments_for_panels(*, keys: list[str], learner) -> dict[str, Assignment]:
     """The assignments of ``keys`` (by key) as their panels on a module page need them, in
-    two queries whatever their number: each with ``learner_due_at`` (the learner's due date:
-    their extension's, else the assignment's) and ``visible_data_files``; then
-    :func:`learner_assignments` adds the learner's submissions."""
+    one query whatever their number (two when some have data files learners get): each with
+    ``learner_due_at`` (the learner's due date: their extension's, else the assignment's) and
+    ``visible_data_files``; then :func:`learner_assignments` adds the learner's submissions."""
     # Not the release check's report: a page view has no use for it.
-    assignments = Assignment.objects.filter(key__in=keys).defer("release_report") \
-        .prefetch_related(Prefetch("data_files", to_attr="visible_data_files",
-                                   queryset=AssignmentDataFile.objects.filter(hidden=False)))
+    assignments = Assignment.objects.filter(key__in=keys).defer("release_report").annotate(
+        has_visible_files=Exists(AssignmentDataFile.objects.filter(
+            assignment=OuterRef("pk"), hidden=False)))
     if learner.is_authenticated:
         # At most one extension per learner and assignment (a unique constraint): a join.
         assignments = assignments.annotate(
@@ -119,7 +127,12 @@ def assignments_for_panels(*, keys: list[str], learner) -> dict[str, Assignment]
                                            condition=Q(extensions__learner=learner)),
             extension_due_at=F("own_extension__due_at"))
     found = {a.key: a for a in assignments}
+    prefetch_related_objects([a for a in found.values() if a.has_visible_files], Prefetch(
+        "data_files", queryset=AssignmentDataFile.objects.filter(hidden=False),
+        to_attr="visible_data_files"))
     for assignment in found.values():
+        if not assignment.has_visible_files:
+            assignment.visible_data_files = []
         extension = getattr(assignment, "extension_due_at", None)
         assignment.learner_due_at = extension if extension is not None else assignment.due_at
     return found
