@@ -30,9 +30,12 @@ Everything is real and on this machine:
    grade). A request with no answer within 120 s counts as failed, like a 5xx.
 4. Then, with the queue drained, the database says what was accepted, graded and lost
    (accepted, never graded: the target is 0) and the time to grade (``graded_at`` minus
-   ``submitted_at``). Last, the throughput of the module page and of the ministry dashboard
-   is measured with closed-loop clients against the same gunicorn, as a fraction of the
-   throughput of a trivial view (``/bench/ok``: same middleware, no template, no query).
+   ``submitted_at``). Last, the throughput of the learner's pages (module, course and
+   programme pages, "My learning") and of the ministry dashboard is measured with closed-loop
+   clients against the same gunicorn, as a fraction of the throughput of a trivial view
+   (``/bench/ok``: same middleware, no template, no query); the goal is 15 % for each
+   learner page. ``--pages-only`` seeds, starts gunicorn and measures only that (no rush, no
+   worker): a quick check of the pages.
 
 The load client shares the two cores with the server, and other work may share the
 machine: each phase prints how busy the machine was, how much of it was this benchmark's
@@ -177,6 +180,8 @@ def _redis_flush() -> None:
 @dataclass
 class Site:
     module_url: str
+    course_url: str
+    programme_url: str
     learning_url: str
     ministry_url: str
     released_url: str
@@ -262,6 +267,8 @@ def _site_seed(*, learners: int, rng: random.Random) -> Site:
     with override("ko"):
         return Site(
             module_url=module.get_url(),
+            course_url=course.get_url(),
+            programme_url=programme.get_url(),
             learning_url=reverse("courses:dashboard"),
             ministry_url=reverse("reports:dashboard"),
             released_url=reverse("grading:released", args=[ASSIGNMENT_KEY]),
@@ -649,6 +656,8 @@ async def _warm_pages(base: str, site: Site) -> None:
             await asyncio.gather(*(
                 client.request("warm", "GET", url, dict(jar))
                 for url, jar in [("/bench/ok", {}), (site.module_url, site.learner_cookies[0]),
+                                 (site.course_url, site.learner_cookies[0]),
+                                 (site.programme_url, site.learner_cookies[0]),
                                  (site.learning_url, site.learner_cookies[1]),
                                  (site.ministry_url, site.officer_cookies)] * 4))
         bad = [s for s in client.samples if s.status != 200]
@@ -765,6 +774,8 @@ def main() -> None:
     parser.add_argument("--throughput-rounds", type=int, default=2,
                         help="measurements of each page, taken in turn")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--pages-only", action="store_true",
+                        help="no rush: seed, start gunicorn, measure the pages' throughput")
     args = parser.parse_args()
     if args.learners < 2 or args.window <= 0:
         parser.error("--learners must be at least 2 and --window positive")
@@ -811,6 +822,14 @@ def main() -> None:
             "gthread", "--threads", str(args.web_threads), "--keep-alive", "20",
             "--backlog", "2048", "--graceful-timeout", "10", "--log-level", "warning"],
             env=env, logs=tmp)
+        if args.pages_only:
+            _wait_up(stack, base)
+            asyncio.run(_warm_pages(base, site))
+            _wait_settled(stack=stack, watch=watch)
+            runs = _pages_throughput(args, base, site, watch)
+            stack.check()
+            _report_throughput(args, runs)  # the stack and the database go in `finally`
+            return
         stack.start("worker", [
             sys.executable, "-m", "celery", "-A", "lms", "worker", "-Q", "grading",
             "--pool", "prefork", "--concurrency", str(args.grading_concurrency),
@@ -839,17 +858,7 @@ def main() -> None:
         connections.close_all()
 
         _print("Throughput (closed loop, queue drained) ...")
-        targets = [("trivial view /bench/ok", "/bench/ok", [{}]),
-                   ("module page", site.module_url,
-                    site.learner_cookies[:args.throughput_clients]),
-                   ("ministry dashboard", site.ministry_url, [site.officer_cookies])]
-        runs: dict[str, list[Throughput]] = {name: [] for name, _, _ in targets}
-        # Rounds in turn, so that a change in the machine's other load meets every page.
-        for _ in range(args.throughput_rounds):
-            for name, url, jars in targets:
-                runs[name].append(asyncio.run(_throughput(
-                    base, url, jars, concurrency=args.throughput_clients,
-                    seconds=args.throughput_seconds, warmup=1.0, watch=watch)))
+        runs = _pages_throughput(args, base, site, watch)
         stack.check()
     finally:
         watch.close()
@@ -860,6 +869,29 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
     _report(args, rush, ledger, runs)
+
+
+# Throughput goal of each learner page, as a fraction of the trivial view's (issue 17).
+PAGE_GOAL = 0.15
+
+
+def _pages_throughput(args, base: str, site: Site,
+                      watch: CpuWatch) -> dict[str, list[Throughput]]:
+    learners = site.learner_cookies[:args.throughput_clients]
+    targets = [("trivial view /bench/ok", "/bench/ok", [{}]),
+               ("module page", site.module_url, learners),
+               ("course page", site.course_url, learners),
+               ("programme page", site.programme_url, learners),
+               ("My learning", site.learning_url, learners),
+               ("ministry dashboard", site.ministry_url, [site.officer_cookies])]
+    runs: dict[str, list[Throughput]] = {name: [] for name, _, _ in targets}
+    # Rounds in turn, so that a change in the machine's other load meets every page.
+    for _ in range(args.throughput_rounds):
+        for name, url, jars in targets:
+            runs[name].append(asyncio.run(_throughput(
+                base, url, jars, concurrency=args.throughput_clients,
+                seconds=args.throughput_seconds, warmup=1.0, watch=watch)))
+    return runs
 
 
 def _wait_up(stack: Stack, base: str, limit: float = 180.0) -> None:
@@ -946,19 +978,36 @@ def _report(args, rush: RushFigures, ledger: Ledger,
     _print("The submitting learners' own requests:")
     _latency_rows(during, ["learner: module page", "learner: notebook download",
                            "learner: submit", "learner: panel poll"])
+    pages_ok = _report_throughput(args, runs, exit_on_miss=False)
+    if not (submitted == args.learners and lost == 0 and server_errors == 0 and pages_ok):
+        raise SystemExit(1)
+
+
+def _report_throughput(args, runs: dict[str, list[Throughput]], *,
+                       exit_on_miss: bool = True) -> bool:
+    """Each page's req/s and its fraction of the trivial view's, against the goal of the
+    learner pages; False (or exit status 1) when one misses it or answered an error."""
     _print(f"Throughput, {args.throughput_clients} clients in a closed loop, "
            f"{args.throughput_seconds:.0f} s each, same gunicorn:")
     mean = {name: statistics.fmean(t.per_second for t in rounds)
             for name, rounds in runs.items()}
     trivial = mean["trivial view /bench/ok"]
+    ok = True
     for name, rounds in runs.items():
         each = ", ".join(f"{t.per_second:.0f}" for t in rounds)
+        errors = sum(t.errors for t in rounds)
+        share = mean[name] / trivial
+        goal = ""
+        if name not in ("trivial view /bench/ok", "ministry dashboard"):
+            met = share >= PAGE_GOAL and errors == 0
+            ok = ok and met
+            goal = f"   (goal: >= {PAGE_GOAL:.0%}) {_verdict(met)}"
         _print(f"  {name:24} {mean[name]:>7.1f} req/s ({each})  = "
-               f"{mean[name] / trivial:6.1%} of the trivial view; errors "
-               f"{sum(t.errors for t in rounds)}")
+               f"{share:6.1%} of the trivial view; errors {errors}{goal}")
         _print(f"  {'':24} {rounds[-1].cpu}")
-    if not (submitted == args.learners and lost == 0 and server_errors == 0):
+    if not ok and exit_on_miss:
         raise SystemExit(1)
+    return ok
 
 
 if __name__ == "__main__":

@@ -14,9 +14,11 @@ from datetime import datetime
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Locale, Page
 
+from courses.caching import tree_cached
 from courses.models import (
     CataloguePage,
     CoursePage,
@@ -126,41 +128,64 @@ def programme_modules(*, programme: Page) -> list[ModulePage]:
         .filter(_under_any([c.path for c in CoursePage.objects.child_of(programme).live()])))
 
 
-def outlines_for(*, programmes: list[Page], user, staff: bool) -> dict[int, list[CourseOutline]]:
-    """Course outlines with the user's progress and locks, for each programme page id."""
-    if not programmes:
-        return {}
-    paths = [p.path for p in programmes]
-    courses = list(CoursePage.objects.live()
-                   .filter(_under_any(paths), depth=programmes[0].depth + 1).order_by("path"))
-    modules = list(ModulePage.objects.live().filter(_under_any(paths)).order_by("path")
-                   .only("id", "path", "depth", "title", "slug", "url_path", "translation_key",
-                         "locale_id", "summary", "estimated_minutes", "live",
-                         "content_type_id"))
-    progress = _progress_by_key(user=user, keys=[m.translation_key for m in modules])
+# The fields an outline shows of a module (the rest stays in the database).
+_OUTLINE_MODULE_FIELDS = ("id", "path", "depth", "title", "slug", "url_path", "translation_key",
+                          "locale_id", "summary", "estimated_minutes", "live", "content_type_id")
 
-    by_course_path: dict[str, CourseOutline] = {}
+
+@dataclass
+class ProgrammeTree:
+    """A programme with its live courses and their live modules, in order: what its outline
+    shows everyone, kept in the tree cache (``courses.caching``)."""
+
+    programme: ProgrammePage
+    courses: list[CoursePage]
+    modules: list[ModulePage]
+
+    def modules_of(self, course: Page) -> list[ModulePage]:
+        return [m for m in self.modules if m.path[: len(m.path) - Page.steplen] == course.path]
+
+
+def programme_tree(*, programme_path: str) -> ProgrammeTree | None:
+    """The programme at ``programme_path`` (live or not) and its live courses and modules;
+    None when there is no programme there. Three queries when the tree cache has not got it,
+    none when it has."""
+    def build() -> ProgrammeTree | None:
+        programme = ProgrammePage.objects.filter(path=programme_path).first()
+        if programme is None:
+            return None
+        courses = list(CoursePage.objects.live().child_of(programme).order_by("path"))
+        modules = list(ModulePage.objects.live()
+                       .filter(path__startswith=programme.path, depth=programme.depth + 2)
+                       .filter(_under_any([c.path for c in courses]))
+                       .order_by("path").only(*_OUTLINE_MODULE_FIELDS))
+        return ProgrammeTree(programme=programme, courses=courses, modules=modules)
+
+    return tree_cached(f"programme:{programme_path}", build)
+
+
+def _module_item(module: ModulePage, record: ModuleProgress | None) -> ModuleItem:
+    return ModuleItem(page=module, completed=bool(record and record.completed_at),
+                      last_viewed_at=record.last_viewed_at if record else None,
+                      completed_at=record.completed_at if record else None)
+
+
+def outlines_for(*, programmes: list[Page], user, staff: bool) -> dict[int, list[CourseOutline]]:
+    """Course outlines with the user's progress and locks, for each programme page id.
+
+    The courses and modules come from the tree cache; the user's progress is one query."""
+    trees = [(p, programme_tree(programme_path=p.path)) for p in programmes]
+    trees = [(p, tree) for p, tree in trees if tree is not None]
+    progress = _progress_by_key(user=user, keys=[m.translation_key for _p, tree in trees
+                                                 for m in tree.modules])
     result: dict[int, list[CourseOutline]] = defaultdict(list)
-    programme_by_path = {p.path: p for p in programmes}
-    for course in courses:
-        outline = CourseOutline(page=course)
-        by_course_path[course.path] = outline
-        result[programme_by_path[course.path[: len(course.path) - Page.steplen]].pk].append(
-            outline)
-    for module in modules:
-        outline = by_course_path.get(module.path[: len(module.path) - Page.steplen])
-        if outline is None:
-            continue
-        record = progress.get(module.translation_key)
-        outline.modules.append(ModuleItem(
-            page=module,
-            completed=bool(record and record.completed_at),
-            last_viewed_at=record.last_viewed_at if record else None,
-            completed_at=record.completed_at if record else None,
-        ))
-    for outlines in result.values():
-        for outline in outlines:
+    for programme, tree in trees:
+        for course in tree.courses:
+            outline = CourseOutline(page=course, modules=[
+                _module_item(m, progress.get(m.translation_key))
+                for m in tree.modules_of(course)])
             _apply_gating(outline, staff=staff)
+            result[programme.pk].append(outline)
     return result
 
 
@@ -447,7 +472,8 @@ class CourseOverview:
 
 
 def course_overview(*, course: CoursePage, user) -> CourseOverview:
-    programme = course.get_parent()
+    tree = programme_tree(programme_path=course.path[: len(course.path) - Page.steplen])
+    programme = tree.programme if tree else course.get_parent()
     staff = user_is_course_staff(user=user)
     outlines = outlines_for(programmes=[programme], user=user, staff=staff).get(programme.pk, [])
     outline = next((o for o in outlines if o.page.pk == course.pk), None)
@@ -494,23 +520,24 @@ class ModuleView:
 
 
 def module_view(*, module: ModulePage, user) -> ModuleView:
-    """Everything a module page shows: the course outline, neighbours, lock and progress."""
-    course = CoursePage.objects.get(path=module.path[: len(module.path) - Page.steplen])
-    programme = Page.objects.get(path=course.path[: len(course.path) - Page.steplen])
+    """Everything a module page shows: the course outline, neighbours, lock and progress.
+
+    The course, programme and modules come from the tree cache; the user's progress and
+    enrolments are a query each (and their roles one, shared with the page's header)."""
+    course_path = module.path[: len(module.path) - Page.steplen]
+    tree = programme_tree(programme_path=course_path[: len(course_path) - Page.steplen])
+    course = next((c for c in tree.courses if c.path == course_path), None) if tree else None
+    if course is not None:
+        programme, modules = tree.programme, tree.modules_of(course)
+    else:  # a live module of a course that is not live (Wagtail serves it): read it all
+        course = CoursePage.objects.get(path=course_path)
+        programme = Page.objects.get(path=course_path[: len(course_path) - Page.steplen])
+        modules = list(course_modules(course=course).only(*_OUTLINE_MODULE_FIELDS))
+    module._cached_parent_obj = course  # for module.get_parent() after this, e.g. the lab path
     staff = user_is_course_staff(user=user)
-    modules = list(course_modules(course=course).only(
-        "id", "path", "depth", "title", "slug", "url_path", "translation_key", "locale_id",
-        "live", "content_type_id"))
     progress = _progress_by_key(user=user, keys=[m.translation_key for m in modules])
     outline = CourseOutline(page=course, modules=[
-        ModuleItem(page=m,
-                   completed=bool(progress.get(m.translation_key)
-                                  and progress[m.translation_key].completed_at),
-                   last_viewed_at=getattr(progress.get(m.translation_key), "last_viewed_at",
-                                          None),
-                   completed_at=getattr(progress.get(m.translation_key), "completed_at", None))
-        for m in modules
-    ])
+        _module_item(m, progress.get(m.translation_key)) for m in modules])
     _apply_gating(outline, staff=staff)
     index = next((i for i, m in enumerate(outline.modules) if m.page.pk == module.pk), None)
     item = outline.modules[index] if index is not None else None
@@ -538,6 +565,13 @@ class DashboardProgramme(_ProgressTotals):
 
 
 
+def live_programmes_in_language() -> dict:
+    """The live programme pages in the active language, by translation key (tree cache)."""
+    return tree_cached(f"programmes:{get_language()}", lambda: {
+        p.translation_key: p for p in ProgrammePage.objects.live().filter(
+            locale=Locale.get_active())})
+
+
 def learner_dashboard(*, user) -> list[DashboardProgramme]:
     """The programmes a learner is in (any status but dropped), in the active language."""
     if isinstance(user, AnonymousUser) or not user.is_authenticated:
@@ -546,10 +580,7 @@ def learner_dashboard(*, user) -> list[DashboardProgramme]:
                       .select_related("run__programme").order_by("-applied_at"))
     if not enrolments:
         return []
-    keys = {e.run.programme.translation_key for e in enrolments}
-    locale = Locale.get_active()
-    localized = {p.translation_key: p for p in
-                 ProgrammePage.objects.live().filter(translation_key__in=keys, locale=locale)}
+    localized = live_programmes_in_language()
     pages = {e.run.programme.translation_key:
              localized.get(e.run.programme.translation_key, e.run.programme) for e in enrolments}
     outlines = outlines_for(programmes=sorted(pages.values(), key=lambda p: p.path), user=user,

@@ -18,8 +18,11 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from wagtail.views import serve as wagtail_serve
 
+from courses.caching import site_for_request
 from courses.models import Enrolment, EnrolmentStatus, ModulePage, ProgrammeRun
+from courses.routing import page_route
 from courses.selectors import learner_dashboard, module_view
 from courses.services.enrolments import EnrolmentRefused, enrolment_create, enrolment_drop
 from courses.services.progress import ProgressRefused, module_complete
@@ -38,8 +41,19 @@ def _programme_url(request: HttpRequest, run: ProgrammeRun) -> str:
     return _page_url(request, run.programme) + "#runs"
 
 
+def serve(request: HttpRequest, path: str) -> HttpResponse:
+    """Wagtail's page view, with the site from the tree cache and the page found in one query
+    (``courses.routing``); Wagtail takes both from the request and does the rest (view
+    restrictions, its hooks, the page's own ``serve``)."""
+    site = site_for_request(request)
+    if site is not None:
+        request._wagtail_route_for_request = page_route(request=request, site=site, path=path)
+    return wagtail_serve(request, path)
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    site_for_request(request)  # the page links' site, from the tree cache
     return render(request, "courses/dashboard.html",
                   {"programmes": learner_dashboard(user=request.user)})
 

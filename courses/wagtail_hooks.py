@@ -15,6 +15,7 @@ import django_filters
 from django.db.models import Count, Q
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin import messages
@@ -42,6 +43,7 @@ from courses.permissions import course_permissions_prune
 from courses.receivers import page_permissions_refresh
 from courses.selectors import enrolments_visible_to
 from courses.services.progress import module_visit
+from courses.templatetags.course_pages import module_view_for_request
 
 # --- Page permissions follow the page tree -------------------------------------------------------
 
@@ -327,11 +329,22 @@ hooks.register("register_bulk_action", admin_views.ScopedDeleteBulkAction, order
 
 @hooks.register("on_serve_page", order=100)  # inside Wagtail's view restrictions (order 0)
 def record_module_visit(serve):
-    """Remember that a signed-in user opened a module page, once the page is served to them
-    (previews do not pass through here)."""
+    """Mark the page as served live to this request (previews do not pass through here: only
+    such a page's body is taken from the cache, ``courses.rendering``) and, for a signed-in
+    user on a module page, remember the visit: a first visit at once, a later one noted for
+    the next batch (``courses.services.progress.module_visit``), no write per view.
+
+    The module's view is the one the page's template shows (kept on the request), so the
+    visit costs no query of its own."""
     def inner(page, request, serve_args, serve_kwargs):
+        request.lms_served_live_page_id = page.pk
         if isinstance(page, ModulePage) and request.user.is_authenticated:
-            module_visit(learner=request.user, module=page)
+            item = module_view_for_request(request, page).item
+            if item is not None:
+                seen_before = item.last_viewed_at is not None
+                module_visit(learner=request.user, module=page, seen_before=seen_before)
+                if not seen_before:  # the page shows the module as started, as it now is
+                    item.last_viewed_at = timezone.now()
         return serve(page, request, serve_args, serve_kwargs)
 
     return inner

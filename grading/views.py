@@ -48,7 +48,12 @@ from grading.lab import (
 )
 from grading.models import Assignment, Submission
 from grading.selectors.access import can_grade, submission_visible_to
-from grading.selectors.grades import learner_assignment, submission_feedback
+from grading.selectors.grades import (
+    assignments_for_panels,
+    learner_assignment,
+    learner_assignments,
+    submission_feedback,
+)
 from grading.services.grades import grade_feedback_ensure
 from grading.services.submissions import SubmissionRefused, learner_run, submission_create
 from grading.uploads import SizeLimitedUpload
@@ -195,7 +200,31 @@ def assignment_panel_context(request: HttpRequest, assignment: Assignment | None
     return {"assignment": assignment, "state": state,
             "max_mb": settings.GRADING_MAX_NOTEBOOK_BYTES // (1024 * 1024),
             "lab_enabled": bool(settings.JUPYTERHUB_URL and settings.JUPYTERHUB_API_TOKEN),
-            "lab_path": lab_paths(assignment).notebook if assignment else ""}
+            "lab_path": lab_paths(assignment).notebook if assignment else "",
+            "data_files": assignment.data_files.visible() if assignment else []}
+
+
+def assignment_panel_contexts(request: HttpRequest, keys: list[str], *, module=None) -> dict:
+    """:func:`assignment_panel_context` of each key, in a fixed number of queries whatever
+    the number of assignments (the module page shows them all). ``module``: the page they
+    are placed in, whose course is known already (for the lab path; an assignment of another
+    module reads its own)."""
+    assignments = assignments_for_panels(keys=keys, learner=request.user)
+    states = (learner_assignments(assignments=list(assignments.values()), learner=request.user)
+              if request.user.is_authenticated and assignments else {})
+    lab_enabled = bool(settings.JUPYTERHUB_URL and settings.JUPYTERHUB_API_TOKEN)
+    contexts = {}
+    for key in keys:
+        assignment = assignments.get(key)
+        if assignment is not None and module is not None and assignment.module_id == module.pk:
+            assignment.module = module
+        contexts[key] = {
+            "assignment": assignment, "state": states.get(getattr(assignment, "pk", None)),
+            "max_mb": settings.GRADING_MAX_NOTEBOOK_BYTES // (1024 * 1024),
+            "lab_enabled": lab_enabled,
+            "lab_path": lab_paths(assignment).notebook if assignment and lab_enabled else "",
+            "data_files": assignment.visible_data_files if assignment else []}
+    return contexts
 
 
 def _own_or_graded(request: HttpRequest, submission_id: int) -> Submission:

@@ -261,6 +261,9 @@ SERVER_EMAIL = env.str("DJANGO_SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = 10
 
 # --- Security -------------------------------------------------------------------------------
+# Sessions are read from the cache (CACHE_URL) and written through to the database: a signed-in
+# page view reads no session row.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -336,6 +339,12 @@ CELERY_BEAT_SCHEDULE = {
     "statistics-verify": {
         "task": "lms.reports.tasks.statistics_verify_task",
         "schedule": crontab(hour=4, minute=30),
+    },
+    # Learners' revisits of modules, noted in the cache, written in one batch
+    # (courses.services.progress): "continue where you left off" follows within this time.
+    "courses-visits-flush": {
+        "task": "courses.tasks.module_visits_flush_task",
+        "schedule": env.float("COURSES_VISITS_FLUSH_SECONDS", default=60.0),
     },
 }
 

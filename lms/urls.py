@@ -5,12 +5,14 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from oauth2_provider import urls as oauth2_urls
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
+from wagtail.urls import serve_pattern
 
+from courses import views as course_views
 from lms.accounts import views as account_views
 from lms.certificates import views as certificate_views
 from lms.core import views as core_views
@@ -67,6 +69,9 @@ urlpatterns += i18n_patterns(
     path("status/", core_views.service_status, name="service_status"),
     # Wagtail's login page for private pages, likewise (before Wagtail's own).
     path("_util/login/", account_views.page_login, name="page_login"),
-    path("", include(wagtail_urls)),
+    # Wagtail's URLs, its pages served by the course site's view (the page found in one query,
+    # courses.routing), under Wagtail's pattern and name.
+    path("", include([p for p in wagtail_urls.urlpatterns if p.name != "wagtail_serve"])),
+    re_path(serve_pattern, course_views.serve, name="wagtail_serve"),
     prefix_default_language=True,
 )

@@ -13,10 +13,24 @@ from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Orderable, Page
+from wagtail.models import Orderable, Page, PageViewRestriction
 from wagtail.search import index
 
 from courses.blocks import RICH_TEXT_FEATURES, ModuleBodyBlock
+
+
+class KnownRestrictionsMixin:
+    """A page whose router (``courses.routing``) has already asked, in the query that loaded
+    it, whether it or an ancestor has a view restriction or is an alias: when neither, Wagtail's
+    check of view restrictions needs no query of its own. Any other way of loading the page
+    leaves the attribute unset, and Wagtail's own check runs."""
+
+    view_restrictions_known_empty = False
+
+    def get_view_restrictions(self):
+        if self.view_restrictions_known_empty:
+            return PageViewRestriction.objects.none()
+        return super().get_view_restrictions()
 
 
 class CataloguePage(Page):
@@ -34,7 +48,7 @@ class CataloguePage(Page):
 
 
 
-class ProgrammePage(Page):
+class ProgrammePage(KnownRestrictionsMixin, Page):
     """A micro-degree: what it teaches, to whom, in how many hours, and how it is completed."""
 
     summary = models.TextField(_("summary"), max_length=500)
@@ -68,7 +82,7 @@ class ProgrammePage(Page):
 
 
 
-class CoursePage(Page):
+class CoursePage(KnownRestrictionsMixin, Page):
     """A course of a programme, made of modules; optionally gated (modules unlock in order)."""
 
     summary = models.TextField(_("summary"), max_length=500)
@@ -118,7 +132,7 @@ class CourseInstructor(Orderable):
         return f"{self.user} · {self.course}"
 
 
-class ModulePage(Page):
+class ModulePage(KnownRestrictionsMixin, Page):
     """A unit of learning: reading, code, media and, optionally, a notebook assignment."""
 
     summary = models.TextField(_("summary"), max_length=500, blank=True)

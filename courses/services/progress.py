@@ -1,5 +1,15 @@
 """Writes of module progress: visits, reading modules completed, modules settled by grades.
 
+A visit is not a write per page view. The first visit of a module creates its progress row
+at once (that changes what the learner sees: the module is "started", and the place to
+continue from); a later visit only moves "last seen" on, which the pages use to find the
+module the learner worked in last. Those later visits are noted in the shared cache
+(``CACHE_URL``), one entry each, and written in one batch by
+``courses.tasks.module_visits_flush_task``, which Celery beat runs every
+``COURSES_VISITS_FLUSH_SECONDS`` (60 s): "continue where you left off" follows a revisit within
+that time. A note the cache loses (evicted, or written between the flush's two reads) loses
+only that revisit's time, never a first visit or a completion.
+
 Whatever completes a module (the learner marking a reading module complete, or the grading
 app settling a module by its assignments' grades) ends in the completion check of the run,
 ``lms.certificates.services.certificates_reconsider``, after the transaction commits. It is
@@ -11,7 +21,10 @@ from __future__ import annotations
 
 import functools
 
-from django.db import IntegrityError, transaction
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Page
@@ -38,18 +51,69 @@ def _reconsider_on_commit(*, learner, module: ModulePage) -> None:
         certificates_reconsider, learner=learner, programme_key=_programme_key(module)))
 
 
-def module_visit(*, learner, module: ModulePage) -> None:
-    """Remember that the learner opened the module (for "continue where you left off")."""
+VISITS_SEQUENCE_KEY = "courses:visits:sequence"
+VISITS_FLUSHED_KEY = "courses:visits:flushed"
+VISIT_NOTE_TIMEOUT = 24 * 3600
+VISITS_FLUSH_BATCH = 20_000
+
+
+def _visit_note_key(number: int) -> str:
+    return f"courses:visits:{number}"
+
+
+def module_visit(*, learner, module: ModulePage, seen_before: bool) -> None:
+    """Remember that the learner opened the module (for "continue where you left off").
+
+    ``seen_before``: the learner has a progress row for the module (the page has read it).
+    A first visit creates the row now; a later one is noted in the cache for the next flush
+    (see the module docstring): no write to the database."""
     now = timezone.now()
-    updated = ModuleProgress.objects.filter(
-        learner=learner, module_key=module.translation_key).update(last_viewed_at=now)
-    if not updated:
-        try:
-            with transaction.atomic():
-                ModuleProgress.objects.create(learner=learner, module_key=module.translation_key,
-                                              first_viewed_at=now, last_viewed_at=now)
-        except IntegrityError:
-            pass  # a concurrent first visit created it
+    if not seen_before:
+        # One INSERT; a concurrent first visit (or a grade) may have made the row already.
+        ModuleProgress.objects.bulk_create([ModuleProgress(
+            learner=learner, module_key=module.translation_key, first_viewed_at=now,
+            last_viewed_at=now)], ignore_conflicts=True)
+        return
+    try:
+        number = cache.incr(VISITS_SEQUENCE_KEY)
+    except ValueError:  # the first note since the cache started
+        cache.add(VISITS_SEQUENCE_KEY, 0, timeout=None)
+        number = cache.incr(VISITS_SEQUENCE_KEY)
+    cache.set(_visit_note_key(number), (learner.pk, str(module.translation_key), now),
+              timeout=VISIT_NOTE_TIMEOUT)
+
+
+def module_visits_flush() -> int:
+    """Write the noted visits' "last seen" times (only ever later ones); the rows changed.
+
+    Safe to run twice or at the same time as itself: a time is written only when it is later
+    than the one stored."""
+    last = cache.get(VISITS_SEQUENCE_KEY) or 0
+    flushed = cache.get(VISITS_FLUSHED_KEY) or 0
+    if flushed > last:  # the sequence was lost and started again
+        flushed = 0
+    upto = min(last, flushed + VISITS_FLUSH_BATCH)
+    keys = [_visit_note_key(n) for n in range(flushed + 1, upto + 1)]
+    latest: dict[tuple[int, str], object] = {}
+    for learner_id, module_key, at in cache.get_many(keys).values():
+        if (learner_id, module_key) not in latest or at > latest[(learner_id, module_key)]:
+            latest[(learner_id, module_key)] = at
+    changed = []
+    if latest:
+        rows = ModuleProgress.objects.filter(
+            learner_id__in={learner for learner, _key in latest},
+            module_key__in={key for _learner, key in latest}).only(
+                "pk", "learner_id", "module_key", "last_viewed_at")
+        for row in rows:
+            at = latest.get((row.learner_id, str(row.module_key)))
+            if at is not None and at > row.last_viewed_at:
+                # Only ever later, also against a flush running at the same time.
+                row.last_viewed_at = Greatest(F("last_viewed_at"), Value(at))
+                changed.append(row)
+        ModuleProgress.objects.bulk_update(changed, ["last_viewed_at"], batch_size=1000)
+    cache.delete_many(keys)
+    cache.set(VISITS_FLUSHED_KEY, upto, timeout=None)
+    return len(changed)
 
 
 def module_complete(*, learner, module: ModulePage) -> ModuleProgress:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django import template
 
+from courses.rendering import module_body_parts
 from courses.selectors import catalogue_listing, course_overview, module_view, programme_overview
 
 register = template.Library()
@@ -50,8 +51,26 @@ def course_overview_of(context, page):
                  lambda: course_overview(course=page, user=context["request"].user))
 
 
+def module_view_for_request(request, page):
+    """The module's view for the request's user, computed once per request (the visit hook
+    and the template ask for the same one)."""
+    return _once({"request": request}, "module", page,
+                 lambda: module_view(module=page, user=request.user))
+
+
 @register.simple_tag(takes_context=True)
 def module_view_of(context, page):
     """A module's course outline, neighbours, lock and progress for the user."""
     return _once(context, "module", page,
                  lambda: module_view(module=page, user=context["request"].user))
+
+
+@register.simple_tag(takes_context=True)
+def module_body(context, page):
+    """The module's body in parts (``courses.rendering``): rendered HTML, each followed by the
+    key of the assignment whose panel goes there. From the cache only when the page is served
+    live to this request (``courses.wagtail_hooks`` marks it so; never a preview)."""
+    request = context.get("request")
+    live = (request is not None and not getattr(request, "is_preview", False)
+            and getattr(request, "lms_served_live_page_id", None) == page.pk)
+    return module_body_parts(page, live=live)

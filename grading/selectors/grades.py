@@ -9,10 +9,28 @@ mark. A module with assignments is passed when each of them is. Module progress
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from grading.models import Assignment, Counting, Grade, GradeAudit, Submission
+from django.db.models import (
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Prefetch,
+    Q,
+    prefetch_related_objects,
+)
+
+from grading.models import (
+    Assignment,
+    AssignmentDataFile,
+    Counting,
+    Grade,
+    GradeAudit,
+    Submission,
+)
 
 
 def grade_of(submission: Submission) -> Grade | None:
@@ -91,6 +109,52 @@ def learner_assignment(*, assignment: Assignment, learner) -> LearnerAssignment:
                              counted=counted_grade(assignment=assignment,
                                                    submissions=submissions),
                              due_at=assignment.due_for(learner), attempts_left=left)
+
+
+def assignments_for_panels(*, keys: list[str], learner) -> dict[str, Assignment]:
+    """The assignments of ``keys`` (by key) as their panels on a module page need them, in
+    one query whatever their number (two when some have data files learners get): each with
+    ``learner_due_at`` (the learner's due date: their extension's, else the assignment's) and
+    ``visible_data_files``; then :func:`learner_assignments` adds the learner's submissions."""
+    # Not the release check's report: a page view has no use for it.
+    assignments = Assignment.objects.filter(key__in=keys).defer("release_report").annotate(
+        has_visible_files=Exists(AssignmentDataFile.objects.filter(
+            assignment=OuterRef("pk"), hidden=False)))
+    if learner.is_authenticated:
+        # At most one extension per learner and assignment (a unique constraint): a join.
+        assignments = assignments.annotate(
+            own_extension=FilteredRelation("extensions",
+                                           condition=Q(extensions__learner=learner)),
+            extension_due_at=F("own_extension__due_at"))
+    found = {a.key: a for a in assignments}
+    prefetch_related_objects([a for a in found.values() if a.has_visible_files], Prefetch(
+        "data_files", queryset=AssignmentDataFile.objects.filter(hidden=False),
+        to_attr="visible_data_files"))
+    for assignment in found.values():
+        if not assignment.has_visible_files:
+            assignment.visible_data_files = []
+        extension = getattr(assignment, "extension_due_at", None)
+        assignment.learner_due_at = extension if extension is not None else assignment.due_at
+    return found
+
+
+def learner_assignments(*, assignments: list[Assignment], learner) -> dict[int, LearnerAssignment]:
+    """:func:`learner_assignment` of several assignments (from
+    :func:`assignments_for_panels`), by assignment id, in one query."""
+    submissions = defaultdict(list)
+    for submission in (Submission.objects.filter(assignment__in=assignments, learner=learner)
+                       .select_related("grade").order_by("-attempt")):
+        submissions[submission.assignment_id].append(submission)
+    result = {}
+    for assignment in assignments:
+        mine = submissions[assignment.pk]
+        left = (max(assignment.max_attempts - len(mine), 0) if assignment.max_attempts
+                else None)
+        result[assignment.pk] = LearnerAssignment(
+            assignment=assignment, submissions=mine,
+            counted=counted_grade(assignment=assignment, submissions=mine),
+            due_at=assignment.learner_due_at, attempts_left=left)
+    return result
 
 
 @dataclass

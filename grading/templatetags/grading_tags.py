@@ -8,7 +8,7 @@ from django import template
 from django.template.loader import render_to_string
 
 from grading.models import Assignment, GradeStatus
-from grading.views import assignment_panel_context
+from grading.views import assignment_panel_context, assignment_panel_contexts
 
 register = template.Library()
 
@@ -20,6 +20,20 @@ def assignment_panel(context, key: str) -> str:
     ctx = assignment_panel_context(request, assignment)
     ctx["view"] = context.get("view")
     return render_to_string("grading/assignment_panel.html", ctx, request=request)
+
+
+@register.simple_tag(takes_context=True)
+def assignment_panels(context, module) -> dict[str, str]:
+    """The learner's panel of each notebook assignment of a module, by key, in a fixed number
+    of queries whatever their number: the module page puts each after its part of the body,
+    which is rendered once for everyone (``courses.rendering``)."""
+    keys = module.assignment_keys
+    if not keys:
+        return {}
+    request = context.get("request")
+    return {key: render_to_string("grading/assignment_panel.html",
+                                  {**ctx, "view": context.get("view")}, request=request)
+            for key, ctx in assignment_panel_contexts(request, keys, module=module).items()}
 
 
 @register.filter

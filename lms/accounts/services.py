@@ -88,12 +88,14 @@ def user_assign_role(*, user: User, role: Role) -> None:
     """Give a user a role (idempotent)."""
     user.groups.add(role_group(role=role))
     user.__dict__.pop("_lms_roles", None)
+    user.__dict__.pop("_lms_group_names", None)
 
 
 def user_remove_role(*, user: User, role: Role) -> None:
     """Take a role away from a user (idempotent)."""
     user.groups.remove(role_group(role=role))
     user.__dict__.pop("_lms_roles", None)
+    user.__dict__.pop("_lms_group_names", None)
 
 
 def hub_oauth_client_ensure(*, client_id: str, client_secret: str, redirect_uri: str):

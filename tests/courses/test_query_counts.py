@@ -1,5 +1,9 @@
 """Each page issues the same number of queries whatever the number of programmes, courses,
-modules, runs or learners: measured on a small tree, then again after the tree has grown."""
+modules, runs or learners: measured on a small tree, then again after the tree has grown.
+
+The module, course and programme pages and "My learning" also stay within ``MAX_QUERIES``
+for a signed-in, enrolled learner (and for visitors and staff), and a plain GET of them
+writes nothing (``courses.services.progress``: a revisit is noted in the cache)."""
 
 from __future__ import annotations
 
@@ -28,13 +32,25 @@ def _korean():
         yield
 
 
-def queries(client, url, **params) -> int:
-    """Queries of a warm request (caches such as the site's root paths are already filled)."""
+MAX_QUERIES = 8  # issue 17: each learner page, whatever the data
+
+
+def captured(client, url, **params) -> list[str]:
+    """The SQL of a warm request (caches such as the site's root paths are already filled)."""
     assert client.get(url, params).status_code == 200
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url, params)
     assert response.status_code == 200
-    return len(ctx.captured_queries)
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def queries(client, url, **params) -> int:
+    return len(captured(client, url, **params))
+
+
+def writes(sql: list[str]) -> list[str]:
+    return [q for q in sql if q.lstrip().split(None, 1)[0].upper()
+            in {"INSERT", "UPDATE", "DELETE"}]
 
 
 def crowd(run, count: int, modules=()) -> None:
@@ -180,3 +196,95 @@ def test_dashboard_queries_do_not_grow_with_programmes_courses_or_modules(
         grow_programme(other, other_run, courses=2, modules=3, prefix=f"o{i}")
 
     assert queries(client, url) == small
+
+
+# --- The learner's pages: few queries, no writes -----------------------------------------------
+
+
+def _assignment(module, key, *, released=True):
+    from grading.models import Assignment
+
+    return Assignment.objects.create(
+        key=key, title=key, module=module, time_limit_seconds=30,
+        released=f"grading/released/{key}.ipynb" if released else "",
+        released_source=f"grading/released-sources/{key}.ipynb" if released else "")
+
+
+def _submissions(assignment, learner, run, count):
+    """``count`` graded attempts of the learner (rows as the pipeline leaves them)."""
+    from grading.models import Grade, Submission
+
+    for attempt in range(1, count + 1):
+        submission = Submission.objects.create(
+            assignment=assignment, learner=learner, run=run, attempt=attempt,
+            notebook=f"grading/submissions/{assignment.key}-{learner.pk}-{attempt}.ipynb",
+            sha256=f"{attempt:064x}", size=100, state="graded")
+        Grade.objects.create(submission=submission, status="graded", auto_score=attempt,
+                             max_score=3, score=attempt)
+
+
+def _assignment_module(course, keys, *, slug):
+    from tests.courses.factories import _publish
+
+    page = module_create(parent=course, title="과제 모듈", slug=slug)
+    page.body = [("paragraph", "<p>본문</p>"), *(
+        ("notebook_assignment", {"assignment_key": key, "title": key, "instructions": ""})
+        for key in keys)]
+    return _publish(page)
+
+
+def test_module_page_queries_do_not_grow_with_assignments_or_submissions(
+        client, programme, course, modules, run, enrolled, settings):
+    from grading.models import AssignmentDataFile, Extension
+
+    settings.JUPYTERHUB_URL, settings.JUPYTERHUB_API_TOKEN = "http://127.0.0.1:9", "token"
+    small_page = _assignment_module(course, ["one"], slug="one-task")
+    one = _assignment(small_page, "one")
+    _submissions(one, enrolled, run, 1)
+    AssignmentDataFile.objects.create(assignment=one, name="data.csv", file="d/data.csv")
+    small = captured(client, small_page.url)
+    assert "data.csv" in client.get(small_page.url).content.decode()
+
+    keys = ["a1", "a2", "a3", "a4"]
+    big_page = _assignment_module(course, keys, slug="four-tasks")
+    others = [UserFactory() for _ in range(3)]
+    for other in others:
+        enrol(other, run)
+    for key in keys:
+        assignment = _assignment(big_page, key)
+        _submissions(assignment, enrolled, run, 4)
+        AssignmentDataFile.objects.create(assignment=assignment, name=f"{key}.csv",
+                                          file=f"d/{key}.csv")
+        Extension.objects.create(assignment=assignment, learner=enrolled, reason="사유",
+                                 due_at=timezone.now(), granted_by=others[0])
+        for other in others:
+            _submissions(assignment, other, run, 2)
+    big = captured(client, big_page.url)
+
+    assert len(big) == len(small) <= MAX_QUERIES
+    page = client.get(big_page.url).content.decode()
+    assert all(f"{key}.csv" in page for key in keys)
+    assert page.count("assignment__history") == len(keys)
+
+
+@pytest.mark.parametrize("who", ["learner", "visitor", "instructor", "programme_staff"])
+def test_each_learner_page_stays_within_the_query_budget_and_writes_nothing(
+        client, programme, course, modules, run, who, learner, instructor, programme_staff):
+    user = {"learner": learner, "instructor": instructor,
+            "programme_staff": programme_staff}.get(who)
+    if who == "learner":
+        enrol(user, run)
+    if user is not None:
+        client.force_login(user)
+    progress_on(learner, modules[:1])
+    page = _assignment_module(course, ["budget"], slug="budget")
+    _submissions(_assignment(page, "budget"), learner, run, 2)
+    crowd(run, 4, modules)
+    urls = [page.url, modules[0].url, course.url, programme.url]
+    if user is not None:
+        urls.append(reverse("courses:dashboard"))
+
+    for url in urls:
+        sql = captured(client, url)
+        assert len(sql) <= MAX_QUERIES, (url, sql)
+        assert writes(sql) == [], (url, writes(sql))

@@ -399,7 +399,8 @@ PREFIXES = {
     "<lang>/accounts/": ("allauth.",),
     "<lang>/_util/": ("wagtail.", "django.contrib.auth."),
     "documents/": ("wagtail.documents.",),
-    "<lang>/^((?:[\\w\\-]+/)*)$": ("wagtail.",),  # Wagtail's pages (ours, served by Wagtail)
+    # Wagtail's pages (ours), routed by courses.views.serve and served by Wagtail's view.
+    "<lang>/^((?:[\\w\\-]+/)*)$": ("wagtail.", "courses.views.serve"),
 }
 
 

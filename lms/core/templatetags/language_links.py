@@ -15,6 +15,8 @@ from django.conf import settings
 from django.utils import translation
 from wagtail.models import Page
 
+from courses.caching import tree_cached
+
 register = template.Library()
 
 
@@ -26,33 +28,40 @@ class LanguageLink:
     current: bool
 
 
-def _page_targets(page: Page, request, codes: list[str]) -> dict[str, str]:
-    """URL per language code of the page's live translation or nearest translated ancestor.
+def _candidates(page: Page, codes: list[str]) -> dict[str, list[tuple[Page, bool]]]:
+    """Per language code, the pages the button may lead to, best first: the page's live
+    translation (True: the query string follows), then its live translated ancestors, the
+    nearest first. The same for everyone: kept in the tree cache (``courses.caching``), two
+    queries when it has not got them."""
+    def find() -> dict[str, list[tuple[Page, bool]]]:
+        found: dict[str, list[tuple[Page, bool]]] = {code: [] for code in codes}
+        for translated in (Page.objects.live().filter(translation_key=page.translation_key,
+                                                      locale__language_code__in=codes)
+                           .select_related("locale")):
+            found[translated.locale.language_code].append((translated, True))
+        if page.depth > 1:
+            for ancestor in (Page.objects.live()
+                             .filter(translation_key__in=page.get_ancestors().values(
+                                 "translation_key"),
+                                 locale__language_code__in=codes, depth__gt=1)
+                             .select_related("locale").order_by("-depth")):
+                found[ancestor.locale.language_code].append((ancestor, False))
+        return found
 
-    Two queries whatever the depth of the page: the translations, then (only when some
-    language is missing) the translated ancestors.
-    """
+    return tree_cached(f"languages:{page.pk}", find)
+
+
+def _page_targets(page: Page, request, codes: list[str]) -> dict[str, str]:
+    """URL per language code of the page's live translation or nearest translated ancestor."""
     query = request.META.get("QUERY_STRING", "") if request else ""
     suffix = f"?{query}" if query else ""
     targets: dict[str, str] = {}
-    for translated in (Page.objects.live().filter(translation_key=page.translation_key,
-                                                  locale__language_code__in=codes)
-                       .select_related("locale")):
-        url = translated.get_url(request=request)
-        if url:
-            targets[translated.locale.language_code] = url + suffix
-    missing = [code for code in codes if code not in targets]
-    if missing and page.depth > 1:
-        ancestors = (Page.objects.live()
-                     .filter(translation_key__in=page.get_ancestors().values("translation_key"),
-                             locale__language_code__in=missing, depth__gt=1)
-                     .select_related("locale").order_by("-depth"))
-        for ancestor in ancestors:
-            code = ancestor.locale.language_code
-            if code not in targets:
-                url = ancestor.get_url(request=request)
-                if url:
-                    targets[code] = url
+    for code, candidates in _candidates(page, codes).items():
+        for candidate, is_translation in candidates:
+            url = candidate.get_url(request=request)
+            if url:
+                targets[code] = url + suffix if is_translation else url
+                break
     return targets
 
 

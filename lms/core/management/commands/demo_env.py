@@ -30,6 +30,9 @@ LMS_BASE_URL=http://localhost:8000
 LMS_INTERNAL_URL=http://127.0.0.1:8000
 JUPYTERHUB_OAUTH_CALLBACK_URL=http://localhost:8001/hub/oauth_callback
 JUPYTERHUB_CULL_TIMEOUT=3600
+# One cache for the demo's processes (web, worker, beat): sessions, the course pages, and the
+# module visits that beat writes.
+CACHE_URL=filecache://{cache}
 # Operators' token: /healthz's parts and /metrics (header "Authorization: Bearer <token>").
 HEALTH_CHECK_TOKEN={monitor}
 """
@@ -43,7 +46,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, **options):
         text = TEMPLATE.format(token=secrets.token_hex(32), secret=secrets.token_hex(32),
-                               monitor=secrets.token_hex(32))
+                               monitor=secrets.token_hex(32),
+                               cache=file.parent.resolve() / "cache")
         if file.exists():
             have = {line.split("=", 1)[0].strip() for line in
                     file.read_text(encoding="utf-8").splitlines() if "=" in line}
