@@ -352,7 +352,11 @@ class Grade(models.Model):
     @property
     def feedback_available(self) -> bool:
         """Whether the learner has a feedback page: stored, or made from the stored result on
-        its first view (``grading.services.grades.grade_feedback_ensure``)."""
+        its first view (``grading.services.grades.grade_feedback_ensure``). Selectors that
+        leave the pages and the record out say it in ``feedback_known``."""
+        known = getattr(self, "feedback_known", None)
+        if known is not None:
+            return known
         return bool(self.feedback) or "steps" in (self.record or {})
 
     def feedback_in(self, language: str) -> str:

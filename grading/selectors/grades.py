@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import (
+    BooleanField,
     Exists,
+    ExpressionWrapper,
     F,
     FilteredRelation,
     OuterRef,
@@ -98,10 +100,28 @@ class LearnerAssignment:
         return grade_passes(assignment=self.assignment, counted=self.counted)
 
 
+def _own_submissions(**filters) -> list[Submission]:
+    """A learner's submissions with their grades, as panels show them: without the graded
+    notebook's record (figures: up to 600 KB a grade) and the feedback pages, which a panel
+    polled during a deadline never shows; whether a feedback page exists comes from the
+    database (``Grade.feedback_known``)."""
+    rows = (Submission.objects.filter(**filters).select_related("grade")
+            .defer("grade__record", "grade__feedback")
+            .annotate(feedback_known=ExpressionWrapper(
+                Q(grade__record__has_key="steps") | ~Q(grade__feedback={}),
+                output_field=BooleanField()))
+            .order_by("-attempt"))
+    submissions = list(rows)
+    for submission in submissions:
+        grade = grade_of(submission)
+        if grade is not None:
+            grade.feedback_known = bool(submission.feedback_known)
+    return submissions
+
+
 def learner_assignment(*, assignment: Assignment, learner) -> LearnerAssignment:
     """What the module page shows a learner about their own work (and nothing else)."""
-    submissions = list(Submission.objects.filter(assignment=assignment, learner=learner)
-                       .select_related("grade").order_by("-attempt"))
+    submissions = _own_submissions(assignment=assignment, learner=learner)
     left = None
     if assignment.max_attempts:
         left = max(assignment.max_attempts - len(submissions), 0)
@@ -142,8 +162,7 @@ def learner_assignments(*, assignments: list[Assignment], learner) -> dict[int, 
     """:func:`learner_assignment` of several assignments (from
     :func:`assignments_for_panels`), by assignment id, in one query."""
     submissions = defaultdict(list)
-    for submission in (Submission.objects.filter(assignment__in=assignments, learner=learner)
-                       .select_related("grade").order_by("-attempt")):
+    for submission in _own_submissions(assignment__in=assignments, learner=learner):
         submissions[submission.assignment_id].append(submission)
     result = {}
     for assignment in assignments:

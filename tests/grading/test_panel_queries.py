@@ -40,6 +40,8 @@ def test_polling_the_panel_costs_the_same_with_more_attempts(client, released_as
     response, many = _poll(client, released_assignment)
 
     assert response["X-Grading-Pending"] == "1"
+    # Graded attempts link their feedback (made on its first view), without loading it.
+    assert response.content.decode().count("Open feedback") == 3
     assert len(many) == len(few), "\n".join(many)
     assert len(many) <= 8, "\n".join(many)
     assert not [q for q in many if q.lstrip().upper().startswith(WRITES)]
