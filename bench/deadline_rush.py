@@ -871,6 +871,13 @@ def main() -> None:
     _report(args, rush, ledger, runs)
 
 
+# The rush's goals (issue 17): browsing pages, the submitting learners' own requests, and
+# the time from submitting to a stored grade, each at the 95th percentile.
+BROWSING_P95_GOAL = 0.300
+OWN_P95_GOAL = 1.0
+GRADE_P95_GOAL = 10.0
+
+
 # Throughput goal of each learner page, as a fraction of the trivial view's (issue 17).
 PAGE_GOAL = 0.15
 
@@ -951,9 +958,14 @@ def _report(args, rush: RushFigures, ledger: Ledger,
                 values = ledger.phases[phase]
                 _print(f"    {label}: p50 {statistics.median(values):.2f} s, "
                        f"p95 {percentile(values, 0.95):.2f} s")
+        grade_p95 = percentile(ledger.to_grade, 0.95)
+        _print(f"  time to grade p95: {grade_p95:.1f} s   (goal: <= {GRADE_P95_GOAL:.0f} s) "
+               f"{_verdict(grade_p95 <= GRADE_P95_GOAL)}")
         drain = (ledger.last_graded - ledger.first_submitted).total_seconds()
+        arriving = args.learners / args.window
         _print(f"  first submission to last grade: {drain:.0f} s "
-               f"({ledger.graded / drain:.1f} grades/s)")
+               f"({ledger.graded / drain:.1f} grades/s; arriving {arriving:.1f}/s: grading "
+               f"keeps up {_verdict(ledger.graded / drain >= arriving * 0.95)})")
     if seen:
         _print(f"  learner sees the grade (submit answer -> panel poll shows it): "
                f"p50 {statistics.median(seen):.1f} s, p95 {percentile(seen, 0.95):.1f} s")
@@ -975,9 +987,18 @@ def _report(args, rush: RushFigures, ledger: Ledger,
             ms = [s.seconds * 1000 for s in chosen]
             _print(f"  all pages {label}: p50 {statistics.median(ms):.0f} ms, "
                    f"p95 {percentile(ms, 0.95):.0f} ms ({len(ms)} requests)")
+    if browsing:
+        p95 = percentile([s.seconds for s in browsing], 0.95)
+        _print(f"  browsing p95 during the rush: {p95 * 1000:.0f} ms   (goal: <= "
+               f"{BROWSING_P95_GOAL * 1000:.0f} ms) {_verdict(p95 <= BROWSING_P95_GOAL)}")
     _print("The submitting learners' own requests:")
-    _latency_rows(during, ["learner: module page", "learner: notebook download",
-                           "learner: submit", "learner: panel poll"])
+    own_pages = ["learner: module page", "learner: notebook download", "learner: submit"]
+    _latency_rows(during, [*own_pages, "learner: panel poll"])
+    own = [s.seconds for s in during if s.page in own_pages]
+    if own:
+        p95 = percentile(own, 0.95)
+        _print(f"  module page, download and submit p95: {p95 * 1000:.0f} ms   (goal: <= "
+               f"{OWN_P95_GOAL * 1000:.0f} ms) {_verdict(p95 <= OWN_P95_GOAL)}")
     pages_ok = _report_throughput(args, runs, exit_on_miss=False)
     if not (submitted == args.learners and lost == 0 and server_errors == 0 and pages_ok):
         raise SystemExit(1)
