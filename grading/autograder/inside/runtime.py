@@ -111,7 +111,6 @@ def ipython_shell(user_ns: dict | None = None):
     """IPython's shell without history or rich output (plain text is what feedback shows),
     on ``user_ns`` when given (the judge's namespace: magics in tests run there)."""
     from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
 
     class Shell(InteractiveShell):
         def enable_gui(self, gui=None):
@@ -123,12 +122,8 @@ def ipython_shell(user_ns: dict | None = None):
             quarter of the shell's start)."""
             self.Completer = None
 
-    # No history database either, from the start (made and then switched off, it cost more
-    # than the rest of the shell's start-up).
-    config = Config()
-    config.HistoryAccessor.enabled = False
     options = {"user_ns": user_ns} if user_ns is not None else {}
-    shell = Shell.instance(config=config, colors="NoColor", history_length=0, **options)
+    shell = Shell.instance(colors="NoColor", history_length=0, **options)
     shell.history_manager.enabled = False
     shell.display_formatter.active_types = ["text/plain"]
     return shell
