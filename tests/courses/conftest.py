@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.utils import translation
 
 from lms.accounts.models import Role
 from tests.courses.factories import (
@@ -124,3 +125,20 @@ def tree_en(catalogue, programme, course, modules, locales):
         course=translate(course, "Python Basics"),
         modules=[translate(m, f"Module {i}") for i, m in enumerate(modules, start=1)],
     )
+
+
+@pytest.fixture
+def korean():
+    """URLs are reversed in Korean whatever language an earlier request left active."""
+    with translation.override("ko"):
+        yield
+
+
+@pytest.fixture
+def enrolled(client, learner, run):
+    """The learner, enrolled in the run and signed in on ``client``."""
+    from tests.courses.learner_side import enrol
+
+    enrol(learner, run)
+    client.force_login(learner)
+    return learner

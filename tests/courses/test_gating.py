@@ -12,7 +12,7 @@ from django.utils import translation
 from courses.models import ModuleProgress
 from courses.selectors import module_view
 from tests.courses.factories import course_create, module_create
-from tests.courses.learner_side import body, enrol
+from tests.courses.learner_side import body
 
 pytestmark = pytest.mark.django_db
 
@@ -34,12 +34,6 @@ def gated(programme):
         module.save_revision().publish()
     return course, modules
 
-
-@pytest.fixture
-def enrolled(client, learner, run):
-    enrol(learner, run)
-    client.force_login(learner)
-    return learner
 
 
 def complete(client, module):

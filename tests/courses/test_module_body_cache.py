@@ -6,26 +6,14 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from tests.courses.factories import _publish, module_create
 from tests.courses.learner_side import body, enrol
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("korean")]
 
 
-@pytest.fixture(autouse=True)
-def _korean():
-    with translation.override("ko"):
-        yield
-
-
-@pytest.fixture
-def enrolled(client, learner, run):
-    enrol(learner, run)
-    client.force_login(learner)
-    return learner
 
 
 def _set_text(page, text: str):

@@ -24,12 +24,6 @@ def _korean():
         yield
 
 
-@pytest.fixture
-def enrolled(client, learner, run):
-    enrol(learner, run)
-    client.force_login(learner)
-    return learner
-
 
 def complete(client, module):
     return client.post(reverse("courses:module_complete", args=[module.pk]))

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from courses.models import ModuleProgress
 from tests.courses.factories import (
@@ -23,13 +23,8 @@ from tests.courses.factories import (
 from tests.courses.learner_side import enrol, reading_modules
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("korean")]
 
-
-@pytest.fixture(autouse=True)
-def _korean():
-    with translation.override("ko"):
-        yield
 
 
 MAX_QUERIES = 8  # issue 17: each learner page, whatever the data
@@ -81,12 +76,6 @@ def progress_on(learner, modules) -> None:
         [ModuleProgress(learner=learner, module_key=m.translation_key, completed_at=now)
          for m in modules], ignore_conflicts=True)
 
-
-@pytest.fixture
-def enrolled(client, learner, run):
-    enrol(learner, run)
-    client.force_login(learner)
-    return learner
 
 
 # --- Catalogue -------------------------------------------------------------------------------

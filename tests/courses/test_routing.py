@@ -4,16 +4,10 @@ Wagtail's rules: view restrictions on the page or an ancestor, unpublished pages
 from __future__ import annotations
 
 import pytest
-from django.utils import translation
 from wagtail.models import PageViewRestriction
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("korean")]
 
-
-@pytest.fixture(autouse=True)
-def _korean():
-    with translation.override("ko"):
-        yield
 
 
 def test_a_restriction_added_above_a_module_applies_at_once(client, programme, modules):

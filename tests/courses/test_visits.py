@@ -8,27 +8,15 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from courses.models import ModuleProgress
 from courses.selectors import programme_overview
 from courses.tasks import module_visits_flush_task
-from tests.courses.learner_side import enrol
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _korean():
-    with translation.override("ko"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("korean")]
 
 
-@pytest.fixture
-def enrolled(client, learner, run):
-    enrol(learner, run)
-    client.force_login(learner)
-    return learner
 
 
 def _row(learner, module) -> ModuleProgress:
