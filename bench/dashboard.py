@@ -34,42 +34,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# The settings, the throwaway database and the report lines of bench/export.py.
+from bench.export import SERVER, _database, _environment, _say, _verdict  # noqa: E402
+
 DATABASE = "lms_bench_dashboard"
-SERVER = "postgresql://postgres@127.0.0.1:5432"
 GOAL_MS = 100
 GOAL_AT = 280_000
-
-
-def _environment(private: str) -> dict:
-    return {
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DJANGO_READ_DOT_ENV_FILE": "0",
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-use",
-        "DJANGO_ALLOWED_HOSTS": "localhost,testserver",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": f"{SERVER}/{DATABASE}",
-        "LMS_PRIVATE_ROOT": private,
-        "DJANGO_STATIC_ROOT": private,
-        "LMS_LOG_LEVEL": "WARNING",
-        "LMS_EMAIL_VIA_CELERY": "0",
-    }
-
-
-def _database(action: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        if action == "create":
-            connection.execute(f"CREATE DATABASE {DATABASE}")
-
-
-def _say(text: str) -> None:
-    print(text, flush=True)  # noqa: T201 - a benchmark reports on standard output
-
-
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
 
 
 def _vacuum() -> None:
@@ -170,10 +142,10 @@ def main() -> None:
     sizes = sorted(int(n) for n in args.enrolments.split(","))
 
     private = tempfile.mkdtemp(prefix="lms-bench-private-")
-    os.environ.update(_environment(private))
+    os.environ.update(_environment(private, DATABASE))
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
-    _database("create")
+    _database("create", DATABASE)
     try:
         import django
 
@@ -216,7 +188,7 @@ def main() -> None:
 
         connections.close_all()
         if not args.keep:
-            _database("drop")
+            _database("drop", DATABASE)
 
 
 if __name__ == "__main__":

@@ -63,14 +63,16 @@ finally:
 """
 
 
-def _environment(private: str) -> dict:
+def _environment(private: str, database: str = DATABASE) -> dict:
+    """The settings of a benchmark process on its own throwaway ``database`` (also used by
+    bench/dashboard.py)."""
     return {
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DJANGO_READ_DOT_ENV_FILE": "0",  # not the demo's var/demo.env (DJANGO_DEBUG=1)
         "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-use",
         "DJANGO_ALLOWED_HOSTS": "localhost,testserver",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": f"{SERVER}/{DATABASE}",
+        "DATABASE_URL": f"{SERVER}/{database}",
         "LMS_PRIVATE_ROOT": private,
         "DJANGO_STATIC_ROOT": private,
         "LMS_LOG_LEVEL": "WARNING",
@@ -79,13 +81,14 @@ def _environment(private: str) -> dict:
     }
 
 
-def _database(action: str) -> None:
+def _database(action: str, database: str = DATABASE) -> None:
+    """Drop ``database``, and make it again when ``action`` is "create"."""
     import psycopg
 
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        connection.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
         if action == "create":
-            connection.execute(f"CREATE DATABASE {DATABASE}")
+            connection.execute(f"CREATE DATABASE {database}")
 
 
 def _verdict(ok: bool) -> str:
