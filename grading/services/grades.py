@@ -185,14 +185,16 @@ def grade_result_now(grade: Grade) -> GradeResult | None:
                                needs_manual_grade=grade.needs_manual_grade)
 
 
-def grade_feedback_refresh(grade: Grade) -> None:
+def grade_feedback_refresh(grade: Grade) -> bool:
     """Make the learner's feedback pages again from the stored result, so that they show
-    the points given by hand and the score that counts now (``grade`` is saved)."""
+    the points given by hand and the score that counts now (the caller saves ``grade``);
+    False for a grade stored without its steps (nothing to show)."""
     result = grade_result_now(grade)
     if result is None:
-        return
+        return False
     grade.feedback = _feedback(result, title=grade.submission.assignment.title,
                                messages=grade.messages or None)
+    return True
 
 
 def grade_feedback_ensure(grade: Grade) -> bool:
@@ -201,11 +203,8 @@ def grade_feedback_ensure(grade: Grade) -> bool:
     no other change stored pages first (a manual grade makes its own)."""
     if grade.feedback:
         return True
-    result = grade_result_now(grade)
-    if result is None:
+    if not grade_feedback_refresh(grade):
         return False
-    grade.feedback = _feedback(result, title=grade.submission.assignment.title,
-                               messages=grade.messages or None)
     Grade.objects.filter(pk=grade.pk, feedback={}).update(feedback=grade.feedback)
     return True
 
