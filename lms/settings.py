@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "courses",
     "grading",
     "lms.certificates",
+    "lms.outcomes",
     # Wagtail
     "wagtail.contrib.simple_translation",
     "wagtail.locales",
@@ -362,6 +363,15 @@ CERTIFICATE_FONT_FILES = {
 # Counts from 1 to this minus one are shown as "<N" (and a second cell is hidden with them
 # where a total would give them away).
 REPORTS_SUPPRESSION_THRESHOLD = env.int("REPORTS_SUPPRESSION_THRESHOLD", default=5)
+
+# Employment outcomes (lms/outcomes, docs/employment-outcomes.md): the follow-up points in months
+# after completion, the days before one reminder, the days after which a point with no answer
+# is recorded as "no answer" (also the wait before a cohort enters the rate: month 7), and how
+# long an emailed link works.
+OUTCOMES_FOLLOW_UP_MONTHS = env.list("OUTCOMES_FOLLOW_UP_MONTHS", cast=int, default=[3, 6])
+OUTCOMES_REMINDER_DAYS = env.int("OUTCOMES_REMINDER_DAYS", default=10)
+OUTCOMES_ANSWER_WINDOW_DAYS = env.int("OUTCOMES_ANSWER_WINDOW_DAYS", default=30)
+OUTCOMES_LINK_MAX_AGE_DAYS = env.int("OUTCOMES_LINK_MAX_AGE_DAYS", default=30)
 # The key of the learner pseudonyms in the enrolment-level export (manage.py export_enrolments):
 # the same key gives the same pseudonyms in every export. Without it, one derived from the
 # secret key (so rotating DJANGO_SECRET_KEY then changes every pseudonym).
