@@ -36,7 +36,8 @@ def sandbox_limits() -> Limits:
                   memory_bytes=settings.GRADING_MEMORY_BYTES,
                   file_bytes=settings.GRADING_FILE_BYTES,
                   open_files=settings.GRADING_OPEN_FILES,
-                  disk_bytes=settings.GRADING_DISK_BYTES)
+                  disk_bytes=settings.GRADING_DISK_BYTES,
+                  nice=settings.GRADING_NICE)
 
 
 def sandbox_pool() -> SandboxPool | None:

@@ -424,6 +424,8 @@ GRADING_CPU_SECONDS = env.int("GRADING_CPU_SECONDS", default=120)
 GRADING_MEMORY_BYTES = env.int("GRADING_MEMORY_BYTES", default=2 * 1024**3)
 GRADING_FILE_BYTES = env.int("GRADING_FILE_BYTES", default=64 * 1024**2)
 GRADING_OPEN_FILES = env.int("GRADING_OPEN_FILES", default=256)
+# The local sandboxes' CPU priority (nice, 0-19): under load, pages go before learner code.
+GRADING_NICE = env.int("GRADING_NICE", default=10)
 # Local sandbox: the work directory and /tmp are tmpfs (memory) of this size each; the
 # assignment's data files must fit in it.
 GRADING_DISK_BYTES = env.int("GRADING_DISK_BYTES", default=512 * 1024**2)

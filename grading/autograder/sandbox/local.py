@@ -61,7 +61,9 @@ class Limits:
     mounts (the work directory, ``disk_bytes``, ``/tmp``, ``tmp_bytes``, and ``/dev/shm``,
     ``SHM_BYTES``; ``/dev`` itself is read-only), so that
     nothing a submission does, in memory or on its disks, goes past it. Processes cannot be
-    made at all (seccomp); ``threads`` caps the threads.
+    made at all (seccomp); ``threads`` caps the threads. ``nice`` lowers the sandbox's CPU
+    priority: under load the site's pages and the workers' own bookkeeping go first, and a
+    submission that spins cannot slow down the people browsing (0 keeps the priority).
     """
 
     cpu_seconds: int = 60
@@ -71,6 +73,7 @@ class Limits:
     disk_bytes: int = 512 * 1024 * 1024
     tmp_bytes: int = 64 * 1024 * 1024
     threads: int = 32
+    nice: int = 10
 
     @property
     def address_space_bytes(self) -> int:
@@ -146,6 +149,8 @@ def _limit(limits: Limits, group: SandboxCgroup | None = None):
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if limits.nice > 0:
+            os.nice(limits.nice)  # bubblewrap and the runner inherit it; they cannot undo it
 
     return apply
 

@@ -1,0 +1,54 @@
+"""The local sandboxes run learner code at a lower CPU priority than the site and the worker:
+under a deadline rush the pages go first, and a submission that spins cannot slow down the
+people browsing. The priority is inherited by everything inside and cannot be raised back
+(an unprivileged process may only lower its own)."""
+
+import os
+from pathlib import Path
+
+from django.test import override_settings
+
+from grading.autograder.sandbox.local import Limits, SandboxPair
+from grading.workers import sandbox_limits
+
+
+def _tree(pid: int) -> list[int]:
+    """The process and all its descendants (bubblewrap forks the runner inside)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").iterdir():
+            children = (task / "children").read_text().split()
+            todo.extend(int(c) for c in children)
+    return found
+
+
+def test_every_process_of_both_sandboxes_runs_at_the_lower_priority():
+    # Given a pair started with nice 7, ready to grade
+    pair = SandboxPair(limits=Limits(nice=7))
+    try:
+        assert pair.wait_ready(timeout=60)
+        # Then bubblewrap and the runners inside it, learner and judge, all run at nice 7
+        for sandbox in (pair.learner, pair.judge):
+            processes = _tree(sandbox.process.pid)
+            assert len(processes) >= 2  # bubblewrap and the runner it started
+            assert {os.getpriority(os.PRIO_PROCESS, p) for p in processes} == {7}
+        # And the worker itself keeps its own priority
+        assert os.getpriority(os.PRIO_PROCESS, 0) == 0
+    finally:
+        pair.kill()
+
+
+def test_nice_zero_keeps_the_workers_priority():
+    pair = SandboxPair(limits=Limits(nice=0))
+    try:
+        assert pair.wait_ready(timeout=60)
+        assert os.getpriority(os.PRIO_PROCESS, pair.learner.process.pid) == 0
+    finally:
+        pair.kill()
+
+
+@override_settings(GRADING_NICE=12)
+def test_the_worker_takes_the_priority_from_the_settings():
+    assert sandbox_limits().nice == 12
