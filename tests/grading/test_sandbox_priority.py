@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.test import override_settings
 
+from grading.autograder.sandbox import cgroup
 from grading.autograder.sandbox.local import Limits, SandboxPair
 from grading.workers import sandbox_limits
 
@@ -52,3 +53,21 @@ def test_nice_zero_keeps_the_workers_priority():
 @override_settings(GRADING_NICE=12)
 def test_the_worker_takes_the_priority_from_the_settings():
     assert sandbox_limits().nice == 12
+
+
+def test_cgroup_v2_with_the_cpu_controller_gives_the_sandboxes_the_weight_of_their_nice(
+        tmp_path, monkeypatch):
+    # Given a cgroup v2 hierarchy whose root has the cpu controller (as systemd sets it up):
+    # a directory laid out like /sys/fs/cgroup, since this machine may have v1
+    (tmp_path / "cgroup.controllers").write_text("cpu pids memory\n")
+    parent = tmp_path / cgroup.PARENT
+    parent.mkdir()
+    (parent / "cpu.weight").write_text("100\n")
+    monkeypatch.setattr(cgroup, "ROOT", tmp_path)
+    # When a sandbox's group is made with nice 10
+    group = cgroup.SandboxCgroup(tasks=40, memory_bytes=2**30, nice=10)
+    # Then the sandboxes' parent competes with the weight nice 10 has among processes
+    assert group.active
+    assert (parent / "cpu.weight").read_text() == "11"
+    assert cgroup.cpu_weight(0) == 100
+    assert (group.paths[0] / "pids.max").read_text() == "40"

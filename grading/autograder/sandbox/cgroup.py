@@ -40,10 +40,16 @@ def _layout() -> list[tuple[Path, dict[str, str]]] | None:
     return None
 
 
+def cpu_weight(nice: int) -> int:
+    """cgroup v2's cpu.weight (default 100) that matches a nice value: the kernel's weights
+    fall by 1.25x a nice step (nice 10: 11)."""
+    return max(1, round(100 * 1.25 ** -nice))
+
+
 class SandboxCgroup:
     """The groups of one sandbox; ``enter`` runs in the child before bubblewrap starts."""
 
-    def __init__(self, *, tasks: int, memory_bytes: int) -> None:
+    def __init__(self, *, tasks: int, memory_bytes: int, nice: int = 0) -> None:
         self.paths: list[Path] = []
         layout = _layout()
         if layout is None:
@@ -56,6 +62,12 @@ class SandboxCgroup:
                 if hierarchy == ROOT:  # v2: the parent hands its controllers down
                     with contextlib.suppress(OSError):
                         (parent / "cgroup.subtree_control").write_text("+pids +memory")
+                    # With the cpu controller on, the groups compete with the site's processes
+                    # as one unit, where the sandboxes' nice does not reach: the parent gets
+                    # the weight of that nice instead.
+                    if nice > 0 and (parent / "cpu.weight").is_file():
+                        with contextlib.suppress(OSError):
+                            (parent / "cpu.weight").write_text(str(cpu_weight(nice)))
                 path = parent / name
                 path.mkdir()
                 self.paths.append(path)

@@ -255,7 +255,8 @@ class LocalSandbox(PipeSandbox):
         self.disk_bytes = self.limits.disk_bytes  # the engine checks data against it
         # The whole sandbox's tasks and memory (tmpfs included), where a cgroup can be made.
         self.group = SandboxCgroup(tasks=self.limits.threads + 8,
-                                   memory_bytes=self.limits.memory_bytes)
+                                   memory_bytes=self.limits.memory_bytes,
+                                   nice=self.limits.nice)
         read_end, write_end = os.pipe()
         try:
             os.write(write_end, program)  # a few hundred bytes: fits the pipe's buffer
