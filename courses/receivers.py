@@ -12,18 +12,21 @@ on, whoever made the change (the admin, a workflow, a script), so that no page i
 from an older tree.
 """
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from wagtail.models import Locale, Page, PageViewRestriction, Site, get_page_models
 from wagtail.signals import copy_for_translation_done, page_published, post_page_move
 
 from courses.caching import tree_changed
-from courses.models import CataloguePage, CoursePage
+from courses.models import CataloguePage, CoursePage, Enrolment, ModuleProgress, ProgrammeRun
+from courses.page_cache import learner_pages_changed, shared_pages_changed
 from courses.permissions import (
     catalogue_permissions_sync,
     course_permissions_sync,
     workflow_ensure,
 )
+from lms.accounts.models import LearnerProfile
 
 
 def page_permissions_refresh(page) -> None:
@@ -51,7 +54,64 @@ def _on_tree_changed(sender, **kwargs):
     transaction.on_commit(tree_changed)
 
 
+# The learners' page cache (``courses.page_cache``), also a cache: every save or delete of what
+# a learner's pages show of them moves their version on; a run's or anyone's enrolment (seats
+# left) moves everyone's.
+def _on_learner_row_changed(sender, instance, **kwargs):
+    learner_pages_changed(user_ids=[getattr(instance, "learner_id", None)
+                                    or getattr(instance, "user_id", None)])
+
+
+def _on_enrolment_changed(sender, instance, **kwargs):
+    learner_pages_changed(user_ids=[instance.learner_id])
+    shared_pages_changed()
+
+
+def _on_shared_row_changed(sender, **kwargs):
+    shared_pages_changed()
+
+
+def _on_user_changed(sender, instance, **kwargs):
+    learner_pages_changed(user_ids=[instance.pk])
+
+
+def _on_groups_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    if action.startswith("post_"):
+        # user.groups.add(...) names the user; group.user_set.add(...) the users (or, for a
+        # clear, none: then every page).
+        if not reverse:
+            learner_pages_changed(user_ids=[instance.pk])
+        elif pk_set:
+            learner_pages_changed(user_ids=pk_set)
+        else:
+            shared_pages_changed()
+
+
+def page_cache_connect(*, learner_models=(), shared_models=()) -> None:
+    """Connect the page cache's receivers for models of other apps (which ``courses`` may not
+    import): a row of ``learner_models`` names its learner (``learner_id``, ``user_id``), a row
+    of ``shared_models`` may show on anyone's page."""
+    for model in learner_models:
+        for signal in (post_save, post_delete):
+            signal.connect(_on_learner_row_changed, sender=model,
+                           dispatch_uid=f"courses-pages-{signal is post_save}-{model.__name__}")
+    for model in shared_models:
+        for signal in (post_save, post_delete):
+            signal.connect(_on_shared_row_changed, sender=model,
+                           dispatch_uid=f"courses-pages-{signal is post_save}-{model.__name__}")
+
+
 def connect() -> None:
+    user_model = get_user_model()
+    page_cache_connect(learner_models=(ModuleProgress, LearnerProfile),
+                       shared_models=(ProgrammeRun,))
+    for signal in (post_save, post_delete):
+        signal.connect(_on_enrolment_changed, sender=Enrolment,
+                       dispatch_uid=f"courses-pages-{signal is post_save}-enrolment")
+        signal.connect(_on_user_changed, sender=user_model,
+                       dispatch_uid=f"courses-pages-{signal is post_save}-user")
+    m2m_changed.connect(_on_groups_changed, sender=user_model.groups.through,
+                        dispatch_uid="courses-pages-groups")
     for model in {Page, *get_page_models(), Site, Locale, PageViewRestriction}:
         for signal in (post_save, post_delete):
             signal.connect(_on_tree_changed, sender=model,

@@ -22,10 +22,11 @@ from wagtail.views import serve as wagtail_serve
 
 from courses.caching import site_for_request
 from courses.models import Enrolment, EnrolmentStatus, ModulePage, ProgrammeRun
+from courses.page_cache import cached_learner_page
 from courses.routing import page_route
 from courses.selectors import learner_dashboard, module_view
 from courses.services.enrolments import EnrolmentRefused, enrolment_create, enrolment_drop
-from courses.services.progress import ProgressRefused, module_complete
+from courses.services.progress import ProgressRefused, module_complete, module_visit_note
 
 
 class DropForm(forms.Form):
@@ -41,21 +42,35 @@ def _programme_url(request: HttpRequest, run: ProgrammeRun) -> str:
     return _page_url(request, run.programme) + "#runs"
 
 
-def serve(request: HttpRequest, path: str) -> HttpResponse:
-    """Wagtail's page view, with the site from the tree cache and the page found in one query
-    (``courses.routing``); Wagtail takes both from the request and does the rest (view
-    restrictions, its hooks, the page's own ``serve``)."""
+def _module_visit_noted(request: HttpRequest) -> None:
+    """A module page served from the learner's page cache is still a visit."""
+    module_key = getattr(request, "lms_page_cache_module_key", None)
+    if module_key:
+        module_visit_note(learner_id=request.user.pk, module_key=module_key)
+
+
+def _serve(request: HttpRequest, path: str) -> HttpResponse:
     site = site_for_request(request)
     if site is not None:
         request._wagtail_route_for_request = page_route(request=request, site=site, path=path)
     return wagtail_serve(request, path)
 
 
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+# Wagtail's page view, with the site from the tree cache and the page found in one query
+# (``courses.routing``); Wagtail takes both from the request and does the rest (view
+# restrictions, its hooks, the page's own ``serve``). A plain learner's page comes from their
+# page cache while nothing it shows has changed (``courses.page_cache``).
+serve = cached_learner_page(_serve, on_hit=_module_visit_noted)
+
+
+def _dashboard(request: HttpRequest) -> HttpResponse:
     site_for_request(request)  # the page links' site, from the tree cache
+    request.lms_page_cacheable = True
     return render(request, "courses/dashboard.html",
                   {"programmes": learner_dashboard(user=request.user)})
+
+
+dashboard = login_required(cached_learner_page(_dashboard))
 
 
 @require_POST

@@ -338,6 +338,11 @@ def record_module_visit(serve):
     visit costs no query of its own."""
     def inner(page, request, serve_args, serve_kwargs):
         request.lms_served_live_page_id = page.pk
+        # The learner's page cache keeps a live page that no view restriction guards (one
+        # would depend on the session: a password entered).
+        request.lms_page_cacheable = getattr(page, "view_restrictions_known_empty", False)
+        if isinstance(page, ModulePage):
+            request.lms_page_cache_module_key = str(page.translation_key)
         if isinstance(page, ModulePage) and request.user.is_authenticated:
             item = module_view_for_request(request, page).item
             if item is not None:

@@ -12,3 +12,6 @@ class GradingConfig(AppConfig):
 
     def ready(self) -> None:
         set_translator(gettext)  # the engine's messages, in the language of each request
+        from grading import receivers  # deferred: ready(), once the models are loaded
+
+        receivers.connect()

@@ -359,6 +359,10 @@ CERTIFICATE_FONT_FILES = {
                     default="/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf"),
 }
 
+# How long a learner's own rendered page is kept (courses.page_cache): what changes with time
+# alone (a deadline passing) shows within this; every change of data shows at once. 0: off.
+COURSES_PAGE_CACHE_SECONDS = env.int("COURSES_PAGE_CACHE_SECONDS", default=60)
+
 # --- Ministry reporting ---------------------------------------------------------------------
 # Counts from 1 to this minus one are shown as "<N" (and a second cell is hidden with them
 # where a total would give them away).

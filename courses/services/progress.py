@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.models import Page
 
 from courses.models import ModulePage, ModuleProgress
+from courses.page_cache import learner_pages_changed
 from courses.selectors import module_view
 from lms.certificates.services import certificates_reconsider
 
@@ -73,13 +74,20 @@ def module_visit(*, learner, module: ModulePage, seen_before: bool) -> None:
         ModuleProgress.objects.bulk_create([ModuleProgress(
             learner=learner, module_key=module.translation_key, first_viewed_at=now,
             last_viewed_at=now)], ignore_conflicts=True)
+        learner_pages_changed(user_ids=[learner.pk])  # bulk_create sends no signal
         return
+    module_visit_note(learner_id=learner.pk, module_key=str(module.translation_key), at=now)
+
+
+def module_visit_note(*, learner_id: int, module_key: str, at=None) -> None:
+    """Note a later visit of a module the learner has seen before, for the next flush (a page
+    served from the learner's page cache notes its visit here too)."""
     try:
         number = cache.incr(VISITS_SEQUENCE_KEY)
     except ValueError:  # the first note since the cache started
         cache.add(VISITS_SEQUENCE_KEY, 0, timeout=None)
         number = cache.incr(VISITS_SEQUENCE_KEY)
-    cache.set(_visit_note_key(number), (learner.pk, str(module.translation_key), now),
+    cache.set(_visit_note_key(number), (learner_id, module_key, at or timezone.now()),
               timeout=VISIT_NOTE_TIMEOUT)
 
 
@@ -111,6 +119,7 @@ def module_visits_flush() -> int:
                 row.last_viewed_at = Greatest(F("last_viewed_at"), Value(at))
                 changed.append(row)
         ModuleProgress.objects.bulk_update(changed, ["last_viewed_at"], batch_size=1000)
+        learner_pages_changed(user_ids={row.learner_id for row in changed})
     cache.delete_many(keys)
     cache.set(VISITS_FLUSHED_KEY, upto, timeout=None)
     return len(changed)

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from courses.page_cache import shared_pages_changed
 from grading.autograder.engine import JUDGE_PREFIX, GradeResult
 from grading.autograder.notebooks import (
     NotebookInvalid,
@@ -73,6 +74,7 @@ def data_file_add(*, assignment: Assignment, name: str, data: bytes,
         data_file.hidden = hidden
         data_file.save()
         Assignment.objects.filter(pk=assignment.pk).update(release_state=ReleaseState.DRAFT)
+        shared_pages_changed()  # update() sends no signal
     return data_file
 
 
@@ -81,6 +83,7 @@ def assignment_release_request(*, assignment: Assignment) -> None:
     if not assignment.source:
         raise NotebookInvalid(gettext("Upload the source notebook first."))
     Assignment.objects.filter(pk=assignment.pk).update(release_state=ReleaseState.CHECKING)
+    shared_pages_changed()  # update() sends no signal
     assignment.release_state = ReleaseState.CHECKING
     transaction.on_commit(lambda: assignment_release_task.delay(assignment.pk))
 
@@ -201,6 +204,7 @@ def assignment_release_failed(*, assignment_id: int, error: Exception) -> None:
             "checked_at": timezone.now().isoformat(), "passed": False,
             "problems": [gettext("The check could not run: %(error)s")
                          % {"error": f"{type(error).__name__}: {error}"[:500]}]})
+    shared_pages_changed()
 
 
 @shared_task(name="grading.tasks.assignment_release_task", bind=True, acks_late=True,

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
+from courses.page_cache import learner_pages_changed
 from courses.services.progress import module_assignments_settle
 from grading.autograder.engine import WITHHELD, GradeResult
 from grading.autograder.notebooks import NotebookInvalid, grading_plan
@@ -95,6 +96,7 @@ def _message(result: GradeResult) -> str:
 def grading_stopped(submission: Submission) -> None:
     Submission.objects.filter(pk=submission.pk, state=SubmissionState.GRADING).update(
         state=SubmissionState.QUEUED, grading_started_at=None)
+    learner_pages_changed(user_ids=[submission.learner_id])  # update() sends no signal
 
 
 def submission_autograde(*, submission_id: int) -> Grade | None:
@@ -206,6 +208,7 @@ def grade_feedback_ensure(grade: Grade) -> bool:
     if not grade_feedback_refresh(grade):
         return False
     Grade.objects.filter(pk=grade.pk, feedback={}).update(feedback=grade.feedback)
+    learner_pages_changed(user_ids=[grade.submission.learner_id])  # "Open feedback" shows
     return True
 
 

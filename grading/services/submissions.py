@@ -29,6 +29,7 @@ from django.utils.translation import gettext_noop
 
 from courses.models import ProgrammeRun
 from courses.models.runs import LEARNING_STATUSES
+from courses.page_cache import learner_pages_changed
 from grading.autograder.notebooks import grade_id, notebook_load
 from grading.autograder.release import assignment_key_of
 from grading.models import Assignment, Grade, Submission, SubmissionState
@@ -192,6 +193,7 @@ def _give_up(submission: Submission) -> None:
         # A regrade that keeps failing: the grade the learner has stays.
         Submission.objects.filter(pk=submission.pk).update(
             state=SubmissionState.DONE, regrade_requested_at=None)
+        learner_pages_changed(user_ids=[submission.learner_id])  # update() sends no signal
         return
     result = error_result(submission.assignment, gettext_noop(
         "This notebook could not be graded after several tries; staff have been told."))
@@ -205,6 +207,8 @@ def regrade_request(*, submissions, actor) -> int:
     now = timezone.now()
     Submission.objects.filter(pk__in=ids).update(regrade_requested_at=now, grading_attempts=0,
                                                  state=SubmissionState.QUEUED, sent_at=None)
+    learner_pages_changed(user_ids=set(Submission.objects.filter(pk__in=ids)
+                                       .values_list("learner_id", flat=True)))
     for pk in ids:
         transaction.on_commit(functools.partial(submission_enqueue, submission_id=pk))
     logger.info("user %s asked for %d regrades", getattr(actor, "pk", None), len(ids))

@@ -7,3 +7,8 @@ class CertificatesConfig(AppConfig):
     label = "certificates"
     verbose_name = _("Certificates")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from lms.certificates import receivers  # deferred: ready(), once the models are loaded
+
+        receivers.connect()

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import Enrolment, EnrolmentStatus, ModuleProgress
+from courses.page_cache import learner_pages_changed
 from courses.services.completions import enrolment_complete
 from grading.models import Submission
 from lms.certificates.models import Certificate, CertificateSerial, serial_format
@@ -142,6 +143,7 @@ def certificate_name_visibility_set(*, certificate: Certificate, learner,
         raise NotTheHolder(_("Only the holder of a certificate can change how their name "
                              "is shown."))
     certificate.show_name = show
+    learner_pages_changed(user_ids=[learner.pk])  # update() sends no signal
     logger.info("certificate %s: holder %s chose to %s their name", certificate.serial,
                 learner.pk, "show" if show else "mask")
     return certificate

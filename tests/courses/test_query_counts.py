@@ -26,8 +26,14 @@ from tests.factories import UserFactory
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("korean")]
 
 
-
 MAX_QUERIES = 8  # issue 17: each learner page, whatever the data
+
+
+@pytest.fixture(autouse=True)
+def _rendered(settings):
+    # What a page costs when it is rendered: the learner's page cache (courses.page_cache,
+    # tests/courses/test_page_cache.py) would serve the warm request with no query of its own.
+    settings.COURSES_PAGE_CACHE_SECONDS = 0
 
 
 def captured(client, url, **params) -> list[str]:
