@@ -191,8 +191,9 @@ def table_verify(*, cells: dict, values: dict, states: dict, base: list[dict],
     "complement"; returned changed). ``base`` are the relations the definitions state
     (each ``(expression, low, high)``, public). ``candidates(cell)`` lists the cells to try
     hiding for a narrowed one, the preferred first: the first shown one whose hiding widens
-    the narrowed count's range is hidden, and so on until it is no longer narrowed. Hiding a
-    cell only widens every range, so a cell found safe stays safe.
+    the narrowed count's range is hidden, and so on until it is no longer narrowed. Cells with
+    the same expression are hidden together. Hiding a cell only widens every range, so a cell
+    found safe stays safe.
     """
 
     def attacker() -> Attacker:
@@ -204,8 +205,19 @@ def table_verify(*, cells: dict, values: dict, states: dict, base: list[dict],
                         threshold=threshold)
         return made
 
+    # Cells that publish the same sum (a programme with one run, a year with one programme)
+    # are one figure: hidden together, or the twin would give it back.
+    twins: dict[frozenset, list] = {}
+    for cell, expression in cells.items():
+        twins.setdefault(frozenset(expression.items()), []).append(cell)
+
     def hide(cell) -> None:
-        states[cell] = "small" if values[cell] < threshold else "complement"
+        for twin in twins[frozenset(cells[cell].items())]:
+            states[twin] = "small" if values[twin] < threshold else "complement"
+
+    def show(cell) -> None:
+        for twin in twins[frozenset(cells[cell].items())]:
+            states[twin] = "shown"
 
     small = [c for c in cells if states[c] != "shown" and 0 < values[c] < threshold]
     for cell in small:
@@ -219,7 +231,7 @@ def table_verify(*, cells: dict, values: dict, states: dict, base: list[dict],
             for candidate in shown[:TRIALS]:
                 hide(candidate)
                 trial = attacker()
-                states[candidate] = "shown"
+                show(candidate)
                 trial_low, trial_high = trial.range_of(cells[cell])
                 if trial_high - trial_low > high - low:
                     chosen = candidate
