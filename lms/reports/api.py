@@ -16,7 +16,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from lms.outcomes.definitions import RATE_MONTHS
 from lms.reports.api_auth import ApiTokenAuthentication, ApiTokenRateThrottle, MaySeeReports
+from lms.reports.employment import EmploymentTable, employment_table, pay_label
 from lms.reports.exports import ReportFilterError, percent, report_filters_parse
 from lms.reports.models import YearlyTarget
 from lms.reports.selectors import Cell, YearReport, year_report, years_overview
@@ -88,6 +90,54 @@ class FunnelSerializer(serializers.Serializer):
     completion_rate_percent = serializers.FloatField(allow_null=True)
 
 
+class PayBandCountSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The pay band's stable key (lms.outcomes.definitions."
+                                          "PayBand), or \"none\": pay not given.")
+    label = serializers.CharField()
+    employed = CountSerializer()
+
+
+class EmploymentRowSerializer(serializers.Serializer):
+    level = serializers.ChoiceField(choices=["year", "programme", "run"])
+    key = serializers.CharField(help_text="\"total\" for the year, the programme key or the "
+                                          "run id.")
+    programme_key = serializers.CharField(allow_null=True)
+    label = serializers.CharField()
+    counted = CountSerializer(help_text="Completers counted: certificates not revoked, issued "
+                                        "in the year (Korean time), due (6 months after "
+                                        "completion plus the answer window), less those in "
+                                        "further study or military service. Those who did not "
+                                        "answer are counted.")
+    employed = CountSerializer(help_text="Completers counted whom an answer at a point of at "
+                                         "most 6 months says employed within 6 months.")
+    responded = CountSerializer(help_text="Completers counted with an answer at a point of at "
+                                          "most 6 months.")
+    employed_large_firm = CountSerializer(help_text="Employed in firms of 500 or more "
+                                                    "employees.")
+    employed_using_ai = CountSerializer(help_text="Employed whose work uses AI or data skills.")
+    pay_bands = PayBandCountSerializer(many=True, help_text="The employed by monthly pay "
+                                                            "(they add up to employed).")
+    employment_rate_percent = serializers.FloatField(
+        allow_null=True, help_text="Employed / counted; null when either is hidden.")
+    response_rate_percent = serializers.FloatField(
+        allow_null=True, help_text="Responded / counted; null when either is hidden.")
+    large_firm_share_percent = serializers.FloatField(
+        allow_null=True, help_text="Employed in firms of 500+ / employed.")
+    ai_share_percent = serializers.FloatField(allow_null=True,
+                                              help_text="Employed using AI / employed.")
+
+
+class EmploymentSerializer(serializers.Serializer):
+    completion_year = serializers.IntegerField(
+        help_text="The year the certificates were issued (Korean time).")
+    rate_months = serializers.IntegerField(help_text="Employed within this many months.")
+    pending = serializers.BooleanField(help_text="Some completions of the year are not due "
+                                                 "yet (not counted).")
+    rows = EmploymentRowSerializer(many=True, help_text="The year (unfiltered), then each "
+                                                        "programme and its runs; under a "
+                                                        "filter, its rows.")
+
+
 class YearReportSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     programme = serializers.CharField(allow_null=True, help_text="The programme filter.")
@@ -110,6 +160,31 @@ class YearReportSerializer(serializers.Serializer):
     completion_rate_percent = serializers.FloatField(allow_null=True)
     breakdowns = BreakdownSerializer(many=True)
     funnels = FunnelSerializer(many=True)
+    employment = EmploymentSerializer(
+        help_text="The employment rate of the year's completions (docs/employment-outcomes.md)"
+                  ", protected like every count below the year.")
+
+
+def employment_document(table: EmploymentTable, *, programme_key: str | None,
+                        run_id: int | None) -> dict:
+    """The employment table as the plain structure EmploymentSerializer describes."""
+    return {
+        "completion_year": table.year, "rate_months": RATE_MONTHS, "pending": table.pending,
+        "rows": [{
+            "level": row.level, "key": row.key, "programme_key": row.programme_key,
+            "label": row.label, "counted": _count(row.cells["counted"]),
+            "employed": _count(row.cells["employed"]),
+            "responded": _count(row.cells["responded"]),
+            "employed_large_firm": _count(row.cells["large"]),
+            "employed_using_ai": _count(row.cells["ai"]),
+            "pay_bands": [{"key": cell.key[4:], "label": pay_label(cell.key[4:]),
+                           "employed": _count(cell)} for cell in row.pay_cells],
+            "employment_rate_percent": percent(row.employment_rate),
+            "response_rate_percent": percent(row.response_rate),
+            "large_firm_share_percent": percent(row.large_share),
+            "ai_share_percent": percent(row.ai_share),
+        } for row in table.rows_for(programme_key=programme_key, run_id=run_id)],
+    }
 
 
 def year_report_document(report: YearReport, *, programme_key: str | None,
@@ -195,6 +270,9 @@ class YearDetailView(ReportsAPIView):
                              run_id=filters.run_id)
         document = year_report_document(report, programme_key=filters.programme_key,
                                         run_id=filters.run_id)
+        document["employment"] = employment_document(
+            employment_table(year=filters.year), programme_key=filters.programme_key,
+            run_id=filters.run_id)
         return Response(YearReportSerializer(document).data)
 
 

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lms.reports.employment import employment_table, pay_columns
 from lms.reports.selectors import Cell, year_report, years_overview
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -120,7 +121,29 @@ def report_tables(*, year: int, programme_key: str | None = None,
         rows=[[str(f.run), f.capacity, _count(f.cells["applicants"]),
                _count(f.cells["enrolled"]), _count(f.cells["completed"]),
                percent(f.completion_rate)] for f in report.funnels]))
+    tables.append(employment_export(year=year, programme_key=programme_key, run_id=run_id))
     return tables
+
+
+def employment_export(*, year: int, programme_key: str | None = None,
+                      run_id: int | None = None) -> Table:
+    """The employment rate of the year's completions as the dashboard shows it."""
+    rows = employment_table(year=year).rows_for(programme_key=programme_key, run_id=run_id)
+    return Table(
+        key="employment",
+        title=_("Employment within 6 months of completion (completed in %(year)s)")
+        % {"year": year},
+        columns=[_("Programme or run"), _("Completers counted"), _("Employed completers"),
+                 _("Employment rate (percent)"), _("Completers who answered"),
+                 _("Response rate (percent)"), _("Employed in firms of 500 or more"),
+                 _("Share in firms of 500 or more (percent of employed)"),
+                 _("Employed using AI"), _("Share using AI (percent of employed)"),
+                 *(_("Pay: %(band)s") % {"band": label} for _key, label in pay_columns())],
+        rows=[[row.label, _count(row.cells["counted"]), _count(row.cells["employed"]),
+               percent(row.employment_rate), _count(row.cells["responded"]),
+               percent(row.response_rate), _count(row.cells["large"]),
+               percent(row.large_share), _count(row.cells["ai"]), percent(row.ai_share),
+               *(_count(cell) for cell in row.pay_cells)] for row in rows])
 
 
 def tables_select(tables: list[Table], *, key: str | None) -> list[Table]:

@@ -177,3 +177,65 @@ def hierarchy_verify(*, runs_of: dict[str, list[int]], states: dict, values: dic
                    if states[c] == "shown"):
             break  # nothing left to hide: every figure below the year is hidden
     return states
+
+
+TRIALS = 12  # candidates tried for one narrowed count before the first one is simply hidden
+
+
+def table_verify(*, cells: dict, values: dict, states: dict, base: list[dict],
+                 candidates, threshold: int) -> dict:
+    """Hide more cells of a table until no hidden small count can be narrowed.
+
+    ``cells`` maps each published cell to its linear expression over the unknown counts,
+    ``values`` gives its true count and ``states`` its state ("shown", "small" or
+    "complement"; returned changed). ``base`` are the relations the definitions state
+    (each ``(expression, low, high)``, public). ``candidates(cell)`` lists the cells to try
+    hiding for a narrowed one, the preferred first: the first shown one whose hiding widens
+    the narrowed count's range is hidden, and so on until it is no longer narrowed. Cells with
+    the same expression are hidden together. Hiding a cell only widens every range, so a cell
+    found safe stays safe.
+    """
+
+    def attacker() -> Attacker:
+        made = Attacker()
+        for expression, low, high in base:
+            made.constrain(expression, low, high, public=True)
+        for cell, expression in cells.items():
+            made.marked(expression, value=values[cell], hidden=states[cell],
+                        threshold=threshold)
+        return made
+
+    # Cells that publish the same sum (a programme with one run, a year with one programme)
+    # are one figure: hidden together, or the twin would give it back.
+    twins: dict[frozenset, list] = {}
+    for cell, expression in cells.items():
+        twins.setdefault(frozenset(expression.items()), []).append(cell)
+
+    def hide(cell) -> None:
+        for twin in twins[frozenset(cells[cell].items())]:
+            states[twin] = "small" if values[twin] < threshold else "complement"
+
+    def show(cell) -> None:
+        for twin in twins[frozenset(cells[cell].items())]:
+            states[twin] = "shown"
+
+    small = [c for c in cells if states[c] != "shown" and 0 < values[c] < threshold]
+    for cell in small:
+        current = attacker()
+        while current.narrows(cells[cell], threshold=threshold):
+            low, high = current.range_of(cells[cell])
+            shown = [c for c in candidates(cell) if states[c] == "shown"]
+            if not shown:
+                break  # nothing left to hide
+            chosen = shown[0]
+            for candidate in shown[:TRIALS]:
+                hide(candidate)
+                trial = attacker()
+                show(candidate)
+                trial_low, trial_high = trial.range_of(cells[cell])
+                if trial_high - trial_low > high - low:
+                    chosen = candidate
+                    break
+            hide(chosen)
+            current = attacker()
+    return states

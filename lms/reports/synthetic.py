@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
@@ -39,6 +40,15 @@ from courses.models import Enrolment, EnrolmentStatus, ProgrammePage, ProgrammeR
 from lms.accounts.models import LearnerProfile, Role, User
 from lms.accounts.services import role_group
 from lms.certificates.models import Certificate, CertificateSerial, serial_format
+from lms.outcomes.definitions import (
+    EmployerSize,
+    Industry,
+    PayBand,
+    Source,
+    Status,
+    months_after,
+)
+from lms.outcomes.models import Outcome, OutcomeConsent
 from lms.reports.aggregates import statistics_catch_up
 
 SYNTHETIC_DOMAIN = "synthetic.invalid"
@@ -112,12 +122,132 @@ DEMO_HISTORY_SEED = 2023
 
 def demo_history_seed() -> SyntheticSummary | None:
     """The demo's 2023-2025 history as synthetic learners (profiles, enrolments, certificates),
-    made once: None when synthetic learners are already there. The dashboard says the figures
-    include them."""
-    if synthetic_users().exists():
-        return None
-    return synthetic_generate(learners=DEMO_HISTORY_LEARNERS, years=list(DEMO_HISTORY_YEARS),
-                              seed=DEMO_HISTORY_SEED)
+    made once (None when synthetic learners are already there), then their consents and
+    follow-up answers where missing. The dashboard says the figures include them."""
+    summary = None
+    if not synthetic_users().exists():
+        summary = synthetic_generate(learners=DEMO_HISTORY_LEARNERS,
+                                     years=list(DEMO_HISTORY_YEARS), seed=DEMO_HISTORY_SEED)
+    synthetic_outcomes_generate(seed=DEMO_HISTORY_SEED)
+    return summary
+
+
+# The follow-up of the history's completions (lms.outcomes): who consents, who answers, and
+# what becomes of them by participant status, in shares roughly like the K-Digital Training
+# and graduate surveys report (about two thirds employed within 6 months of completion).
+FOLLOW_UP_CONSENT_SHARE = 0.85
+MATCHING_CONSENT_SHARE = 0.35
+ANSWER_SHARE = {3: 0.88, 6: 0.82}
+LOST_JOB_SHARE = 0.04
+LATE_SHARE = 0.05  # employed, but only after the 6 months
+# status: (employed by month 3, by month 6, further study, military service)
+TRAJECTORIES = {"employed": (0.82, 0.9, 0.0, 0.0), "job_seeker": (0.38, 0.62, 0.02, 0.01),
+                "college_student": (0.2, 0.42, 0.14, 0.04), "other": (0.25, 0.45, 0.03, 0.0),
+                "": (0.3, 0.5, 0.03, 0.01)}
+JOBS = {Status.INSURED_EMPLOYEE: 72, Status.FREELANCER: 10, Status.SELF_EMPLOYED: 8,
+        Status.CREATIVE: 3, Status.EMPLOYED_ABROAD: 2}
+EMPLOYER_SIZES = {EmployerSize.SMALL: 42, EmployerSize.MEDIUM: 28, EmployerSize.MIDSIZE: 10,
+                  EmployerSize.LARGE: 20}
+PAY_BANDS = {PayBand.UNDER_200: 12, PayBand.FROM_200: 30, PayBand.FROM_250: 27,
+             PayBand.FROM_300: 22, PayBand.FROM_400: 9, "": 4}
+INDUSTRIES = {Industry.C: 38, Industry.J: 27, Industry.M: 12, Industry.K: 5, Industry.G: 5,
+              Industry.H: 4, Industry.F: 3, Industry.P: 3, Industry.Q: 3}
+AI_USE = {True: 58, False: 37, None: 5}
+
+
+def _at_nine(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(9), SEOUL)
+
+
+def _follow_up(rng: random.Random, *, completed_on: dt.date, participant: str,
+               today: dt.date, window: int) -> list[dict]:
+    """One completer's answers at 3 and 6 months (those whose window has closed)."""
+    by_3, by_6, study, military = TRAJECTORIES.get(participant, TRAJECTORIES[""])
+    at_3, at_6 = months_after(completed_on, 3), months_after(completed_on, 6)
+    draw = rng.random()
+    employed_on = excluded = None
+    if draw < by_3:
+        employed_on = completed_on + dt.timedelta(days=rng.randint(3, (at_3 - completed_on).days))
+    elif draw < by_6:
+        employed_on = at_3 + dt.timedelta(days=rng.randint(1, (at_6 - at_3).days))
+    elif draw < by_6 + LATE_SHARE:
+        employed_on = at_6 + dt.timedelta(days=rng.randint(1, 15))
+    elif draw < by_6 + LATE_SHARE + study:
+        excluded = Status.FURTHER_STUDY
+    elif draw < by_6 + LATE_SHARE + study + military:
+        excluded = Status.MILITARY_SERVICE
+    job = {"status": rng.choices(*_weighted(JOBS))[0],
+           "employer_size": rng.choices(*_weighted(EMPLOYER_SIZES))[0],
+           "pay_band": rng.choices(*_weighted(PAY_BANDS))[0],
+           "industry": rng.choices(*_weighted(INDUSTRIES))[0],
+           "uses_ai": rng.choices(*_weighted(AI_USE))[0]}
+    lost = rng.random() < LOST_JOB_SHARE
+    answers = []
+    for months, due_on in ((3, at_3), (6, at_6)):
+        due = _at_nine(due_on)
+        if due_on + dt.timedelta(days=window) > today:
+            continue  # still open: the follow-up (lms.outcomes) asks it
+        row = {"months": months, "due_at": due, "invited_at": due}
+        if rng.random() >= ANSWER_SHARE[months]:
+            row.update(status=Status.NO_ANSWER, source=Source.SYSTEM,
+                       reminded_at=due + dt.timedelta(days=10),
+                       answered_at=due + dt.timedelta(days=window))
+            answers.append(row)
+            continue
+        answered_at = due + dt.timedelta(days=rng.randint(0, 20), hours=rng.randint(0, 12))
+        if employed_on and employed_on > due_on and months == 6:
+            answered_at = max(answered_at, _at_nine(employed_on + dt.timedelta(days=2)))
+        row.update(source=Source.FORM, answered_at=answered_at, link_used_at=answered_at,
+                   reminded_at=due + dt.timedelta(days=10) if answered_at - due >
+                   dt.timedelta(days=10) else None)
+        if employed_on and employed_on <= answered_at.date() and not (lost and months == 6):
+            row.update(job, employed_on=employed_on)
+        elif excluded and (months == 6 or excluded == Status.MILITARY_SERVICE):
+            row["status"] = excluded
+        else:
+            row["status"] = Status.NOT_EMPLOYED
+        answers.append(row)
+    return answers
+
+
+def synthetic_outcomes_generate(*, seed: int, today: dt.date | None = None) -> int:
+    """Consents and follow-up answers (at 3 and 6 months, the points whose answer window has
+    closed by ``today``) for the synthetic completions that have none yet: the employment rate
+    of the demo's past years. Deterministic (each completion draws from its own seeded stream,
+    by serial) and idempotent (a learner's consent and a completion's answers are made once).
+    The number of outcomes added."""
+    today = today or timezone.localdate()
+    window = settings.OUTCOMES_ANSWER_WINDOW_DAYS
+    certificates = (Certificate.objects.filter(enrolment__learner__in=synthetic_users(),
+                                               outcomes__isnull=True)
+                    .order_by("serial")
+                    .values_list("pk", "serial", "issued_at", "enrolment__learner_id",
+                                 "enrolment__learner__profile__participant_status",
+                                 "enrolment__learner__profile__birth_year"))
+    with transaction.atomic():
+        consents = dict(OutcomeConsent.objects.filter(user__in=synthetic_users())
+                        .values_list("user_id", "follow_up"))
+        new_consents, outcomes = [], []
+        for pk, serial, issued_at, user_id, participant, birth_year in certificates:
+            rng = random.Random(f"{seed}:{serial}")  # noqa: S311 - made-up data, reproducible
+            if user_id not in consents:
+                consents[user_id] = rng.random() < FOLLOW_UP_CONSENT_SHARE
+                matching = consents[user_id] and birth_year is not None \
+                    and rng.random() < MATCHING_CONSENT_SHARE
+                new_consents.append(OutcomeConsent(
+                    user_id=user_id, follow_up=consents[user_id],
+                    follow_up_at=issued_at if consents[user_id] else None,
+                    matching=matching, matching_at=issued_at if matching else None,
+                    birth_date=dt.date(birth_year, rng.randint(1, 12), rng.randint(1, 28))
+                    if matching else None))
+            if not consents[user_id]:
+                continue
+            for row in _follow_up(rng, completed_on=timezone.localdate(issued_at),
+                                  participant=participant or "", today=today, window=window):
+                outcomes.append(Outcome(certificate_id=pk, created_at=row["due_at"], **row))
+        _insert(OutcomeConsent, new_consents, batch_size=5000)
+        _insert(Outcome, outcomes, batch_size=5000)
+    return len(outcomes)
 
 
 def _weighted(table: dict) -> tuple[list, list]:
@@ -368,6 +498,8 @@ def synthetic_delete(*, progress: Callable[[str], None] | None = None) -> int:
     users = synthetic_users()
     enrolments = Enrolment.objects.filter(learner__in=users)
     with transaction.atomic():
+        _delete_rows(Outcome.objects.filter(certificate__enrolment__in=enrolments))
+        _delete_rows(OutcomeConsent.objects.filter(user__in=users))
         certificates = _delete_rows(Certificate.objects.filter(enrolment__in=enrolments))
         enrolment_count = _delete_rows(enrolments)
         _delete_rows(LearnerProfile.objects.filter(user__in=users))

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from courses.models import ProgrammePage, ProgrammeRun
 from lms.accounts.selectors import user_may_see_reports
+from lms.reports.employment import employment_table, pay_columns
 from lms.reports.exports import (
     ReportFilterError,
     ReportFilters,
@@ -77,8 +78,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     programmes = ProgrammePage.objects.filter(locale__language_code="ko").live() \
         .order_by("title")
     runs = ProgrammeRun.objects.filter(year=year).select_related("programme")
+    employment = employment_table(year=year)
     return render(request, "reports/dashboard.html", {
-        "report": report, "chart": _chart(bars), "bars": bars,
+        "report": report, "employment": employment,
+        "employment_rows": employment.rows_for(programme_key=programme_key, run_id=run_id),
+        "pay_columns": pay_columns(), "chart": _chart(bars), "bars": bars,
         "years": sorted({b.year for b in bars} | {year}), "year": year,
         "programmes": programmes, "programme_key": programme_key or "", "runs": runs,
         "run_id": run_id, "threshold": settings.REPORTS_SUPPRESSION_THRESHOLD,

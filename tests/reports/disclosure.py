@@ -197,3 +197,55 @@ def _rate(attack: Attack, percent: float | None, numerator: dict, denominator: d
         for name, c in denominator.items():
             expression[name] = expression.get(name, 0.0) - share * c
         attack.constrain(expression, low, high)
+
+
+# --- the employment rate ---------------------------------------------------------------------
+PAY_KEYS = ("lt200", "200-249", "250-299", "300-399", "400+", "none")
+
+
+def employment_var(run: int, part: str) -> str:
+    """The true counts of a run's completions of the year: E employed, N answered and not
+    employed, U no answer (E + N + U counted), L employed in 500+, A employed using AI,
+    B:<band> employed by pay band."""
+    return f"EMP[{run},{part}]"
+
+
+EMPLOYMENT_PARTS = {"counted": ("E", "N", "U"), "employed": ("E",), "responded": ("E", "N"),
+                    "employed_large_firm": ("L",), "employed_using_ai": ("A",)}
+
+
+def employment_attack_build(*, threshold: int, documents: list[dict], runs: list[int],
+                            programme_of: dict[int, str], truth: dict[str, int]) -> Attack:
+    """The attacker's model of the employment tables of every filter (``documents``: the
+    API's ``employment`` objects), with what the definitions say about each run."""
+    attack = Attack(threshold=threshold)
+    for run in runs:
+        v = {p: attack.var(employment_var(run, p)) for p in ("E", "N", "U", "L", "A")}
+        attack.constrain({v["L"]: 1, v["E"]: -1}, -INF, 0, public=True)
+        attack.constrain({v["A"]: 1, v["E"]: -1}, -INF, 0, public=True)
+        attack.constrain({**{employment_var(run, f"B:{k}"): 1 for k in PAY_KEYS},
+                          v["E"]: -1}, 0, 0, public=True)
+    for document in documents:
+        for row in document["rows"]:
+            members = {"year": runs,
+                       "programme": [r for r in runs if programme_of[r] == row["key"]],
+                       "run": [int(row["key"])] if row["level"] == "run" else []}[row["level"]]
+
+            def expression(parts, members=members):
+                return {employment_var(r, p): 1.0 for r in members for p in parts}
+
+            where = f"employment {row['level']} {row['key'][:8]}"
+            for measure, parts in EMPLOYMENT_PARTS.items():
+                attack.published(expression(parts), row[measure], where=f"{where} {measure}",
+                                 truth=truth)
+            for band in row["pay_bands"]:
+                attack.published(expression([f"B:{band['key']}"]), band["employed"],
+                                 where=f"{where} pay {band['key']}", truth=truth)
+            for rate, top, bottom in (("employment_rate_percent", "employed", "counted"),
+                                      ("response_rate_percent", "responded", "counted"),
+                                      ("large_firm_share_percent", "employed_large_firm",
+                                       "employed"),
+                                      ("ai_share_percent", "employed_using_ai", "employed")):
+                _rate(attack, row[rate], expression(EMPLOYMENT_PARTS[top]),
+                      expression(EMPLOYMENT_PARTS[bottom]))
+    return attack

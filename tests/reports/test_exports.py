@@ -90,7 +90,8 @@ def test_every_dashboard_table_is_exported(run, populated):
 
     keys = [t.key for t in report_tables(year=run.year)]
 
-    assert keys == ["summary", "years", *[b.key for b in report.breakdowns], "funnel"]
+    assert keys == ["summary", "years", *[b.key for b in report.breakdowns], "funnel",
+                    "employment"]
     assert {"participant_status", "ai_major", "gender", "age_band", "region", "programme",
             "run"} <= set(keys)
 
