@@ -7,6 +7,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.tables import DateColumn
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
@@ -52,7 +53,9 @@ class OutcomeViewSet(SnippetViewSet):
                     DateColumn("answered_at", label=_("Answered on"), sort_key="answered_at")]
     list_filter = ["status", "months", "source"]
     search_fields = ["certificate__serial", "certificate__holder_name"]
-    form_fields = ["status", "employed_on", "employer_size", "industry", "uses_ai", "pay_band"]
+    # The answer only: the schedule, the link and the source are the services' to write.
+    panels = [FieldPanel(name) for name in ("status", "employed_on", "employer_size",
+                                             "industry", "uses_ai", "pay_band")]
     edit_view_class = admin_views.OutcomeEditView
 
     def get_queryset(self, request):
@@ -69,8 +72,8 @@ class OutcomeConsentViewSet(SnippetViewSet):
                     DateColumn("updated_at", label=_("Updated on"), sort_key="updated_at")]
     list_filter = ["follow_up", "matching"]
     search_fields = ["user__email", "user__full_name"]
-    # Consents are the learner's to give: staff read them, never edit them.
-    form_fields = ["follow_up"]
+    # Consents are the learner's to give: staff read them, never edit them (see the policy).
+    panels = [FieldPanel("follow_up", read_only=True)]
 
     def get_queryset(self, request):
         return OutcomeConsent.objects.select_related("user")
@@ -85,7 +88,7 @@ class MatchingExportViewSet(SnippetViewSet):
     list_display = ["operator_email", "channel", "rows", "year", "run_id",
                     DateColumn("exported_at", label=_("Exported on"), sort_key="exported_at")]
     list_filter = ["channel", "year"]
-    form_fields = ["year"]
+    panels = [FieldPanel("year", read_only=True)]
 
 
 class OutcomesGroup(SnippetViewSetGroup):
