@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from lms.outcomes.definitions import EMPLOYED
 from lms.outcomes.forms import AnswerForm, ConsentForm
@@ -57,6 +57,7 @@ def consent_edit(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def mine(request: HttpRequest) -> HttpResponse:
     """The learner's own outcomes and consents."""
     return render(request, "outcomes/mine.html", {
