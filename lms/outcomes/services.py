@@ -299,8 +299,8 @@ class Answer:
 
 def _write_answer(outcome: Outcome, answer: Answer, *, source: str,
                   now: datetime.datetime) -> None:
-    if answer.status not in Status.values or answer.status == Status.NO_ANSWER \
-            and source != Source.STAFF:
+    if answer.status not in Status.values or (answer.status == Status.NO_ANSWER
+                                              and source != Source.STAFF):
         raise ValueError(f"not an answer: {answer.status!r}")
     employed = answer.status in EMPLOYED
     outcome.status = answer.status

@@ -136,3 +136,13 @@ def test_the_menu_shows_the_export_to_programme_staff_only(client, programme_sta
 
     assert reverse("outcomes_matching_export") in staff_home
     assert reverse("outcomes_matching_export") not in instructor_home
+
+
+def test_withdrawn_matching_leaves_the_list(completers, programme_staff, tmp_path):
+    consent(completers, follow_up=False, matching=False)
+    output = tmp_path / "m.csv"
+
+    call_command("outcomes_matching_export", "--year", "2026", "--output", str(output),
+                 "--operator", programme_staff.email)
+
+    assert len(read(output.read_bytes())) == 1

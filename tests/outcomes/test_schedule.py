@@ -7,6 +7,7 @@ import threading
 from unittest import mock
 
 import pytest
+from celery import current_app
 from django.core import mail
 from django.db import connection
 
@@ -17,6 +18,7 @@ from lms.outcomes.services import (
     outcomes_follow_up,
     outcomes_schedule,
 )
+from lms.outcomes.tasks import outcomes_follow_up_task
 from tests.outcomes.conftest import ISSUED, certify, consent
 
 pytestmark = pytest.mark.django_db
@@ -210,4 +212,20 @@ def test_two_concurrent_runs_send_one_invitation(learner, run):
         thread.join()
 
     assert sorted(results) == [False, True]
+    assert len(mail.outbox) == 1
+
+
+def test_the_beat_runs_the_follow_up_task_hourly(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["outcomes-follow-up"]
+
+    assert entry["task"] == "lms.outcomes.tasks.outcomes_follow_up_task"
+    assert entry["task"] in current_app.tasks
+
+
+def test_the_task_runs_the_follow_up(recent):
+    first = outcomes_follow_up_task()
+    second = outcomes_follow_up_task()
+
+    assert (first["created"], first["invited"]) == (1, 1)
+    assert (second["created"], second["invited"]) == (0, 0)
     assert len(mail.outbox) == 1
