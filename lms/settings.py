@@ -347,6 +347,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "courses.tasks.module_visits_flush_task",
         "schedule": env.float("COURSES_VISITS_FLUSH_SECONDS", default=60.0),
     },
+    # Employment follow-up (lms/outcomes): rows that came due, invitations, one reminder, no
+    # answer after the window. Idempotent; each email is claimed before it is sent.
+    "outcomes-follow-up": {
+        "task": "lms.outcomes.tasks.outcomes_follow_up_task",
+        "schedule": crontab(minute=17),
+    },
 }
 
 # --- Certificates ---------------------------------------------------------------------------

@@ -64,6 +64,8 @@ urlpatterns += i18n_patterns(
     path("learning/", include("courses.urls")),
     path("grading/", include("grading.urls")),
     path("grading/certificates/", include("lms.certificates.urls")),
+    # Employment follow-up: consents, the learner's outcomes, the emailed form (no login).
+    path("outcomes/", include("lms.outcomes.urls")),
     path("reports/", include("lms.reports.urls")),
     # /healthz in words, for people (the footer's "Service status").
     path("status/", core_views.service_status, name="service_status"),

@@ -30,6 +30,8 @@ class OutcomeConsent(models.Model):
     birth_date = models.DateField(_("date of birth"), null=True, blank=True,
                                   help_text=_("Needed only for matching with employment "
                                               "insurance records."))
+    language = models.CharField(_("language of the follow-up emails"), max_length=8,
+                                default="ko")
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -100,3 +102,34 @@ class Outcome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.certificate} +{self.months}"
+
+
+class ExportChannel(models.TextChoices):
+    CLI = "cli", _("Command line")
+    ADMIN = "admin", _("Admin")
+
+
+class MatchingExport(models.Model):
+    """One download of the matching list (completers who consented to matching with public
+    employment records): who, when, how many rows, with which filters, from where. Kept even
+    when the operator's account is deleted (their email stays)."""
+
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                 null=True, blank=True, related_name="+",
+                                 verbose_name=_("operator"))
+    operator_email = models.EmailField(_("operator's email"))
+    exported_at = models.DateTimeField(_("exported at"), default=timezone.now, editable=False)
+    channel = models.CharField(_("from"), max_length=8, choices=ExportChannel.choices)
+    rows = models.PositiveIntegerField(_("rows"))
+    year = models.PositiveSmallIntegerField(_("year of completion"))
+    programme_key = models.CharField(_("programme key"), max_length=36, blank=True)
+    run_id = models.PositiveIntegerField(_("run id"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("matching export")
+        verbose_name_plural = _("matching exports")
+        ordering = ["-exported_at"]
+        permissions = [("export_matching", "Can export the matching list")]
+
+    def __str__(self) -> str:
+        return f"{self.operator_email} {self.exported_at:%Y-%m-%d %H:%M} ({self.rows})"

@@ -122,6 +122,21 @@ def profile_data(site: Site) -> dict:
             "birth_year": "1990", "region": "seoul", "gender": "", "stats_consent": "on"}
 
 
+def _outcome(site: Site):
+    """The learner's outcome at +3 months of the site's certificate (made on first use)."""
+    from lms.outcomes.models import Outcome
+
+    outcome, _ = Outcome.objects.get_or_create(certificate=site.certificate, months=3,
+                                               defaults={"due_at": site.certificate.issued_at})
+    return outcome
+
+
+def _outcome_link(site: Site) -> str:
+    from lms.outcomes.services import outcome_link_token
+
+    return ko("outcomes:answer", outcome_link_token(outcome=_outcome(site)))
+
+
 # --- Our own views, pattern by pattern -----------------------------------------------------------
 OWN = [
     Entry("healthz", lambda s: "/healthz", everyone(200), post=everyone(405)),
@@ -222,6 +237,19 @@ OWN = [
           lambda s: ko("certificates:name", s.certificate.serial), signed_in(405),
           post=row(LOGIN, 302, 404, 404, 404, 404, 404, 404), data=lambda s: {"show": "1"},
           csrf_role="learner"),
+    # Employment follow-up: the learner's consents and own outcomes; the emailed one-time
+    # link's form needs no login (the link is the key).
+    Entry("<lang>/outcomes/", lambda s: ko("outcomes:mine"), signed_in(200),
+          post=signed_in(405)),
+    Entry("<lang>/outcomes/consent/", lambda s: ko("outcomes:consent"), signed_in(200),
+          post=signed_in(302), data=lambda s: {"follow_up": "on"}, csrf_role="learner"),
+    Entry("<lang>/outcomes/<int:outcome_id>/", lambda s: ko("outcomes:edit", _outcome(s).pk),
+          row(LOGIN, 200, 404, 404, 404, 404, 404, 404),
+          post=row(LOGIN, 302, 404, 404, 404, 404, 404, 404),
+          data=lambda s: {"status": "not_employed"}, csrf_role="learner"),
+    Entry("<lang>/outcomes/answer/<str:token>/", _outcome_link, everyone(200),
+          post=everyone(200), data=lambda s: {"status": "not_employed"},
+          csrf_role="anonymous"),
     # The service status page (/healthz for people).
     Entry("<lang>/status/", lambda s: ko("service_status"), everyone(200), post=everyone(405)),
     # The ministry dashboard and its downloads.
@@ -388,6 +416,14 @@ OWN_ADMIN = [
           lambda s: _snippet("certificates/certificate", "revoke", s.certificate.pk),
           admin_row(403, 403, 200, 200), post=admin_row(403, 403, 302, 302),
           data=lambda s: {"reason": "issued in error"}),
+    # Employment outcomes: staff correct an answer; the matching list (personal data) is for
+    # programme staff only, never the ministry or instructors.
+    Entry("admin/snippets/outcomes/outcome/edit/<int:pk>/",
+          lambda s: _snippet("outcomes/outcome", "edit", _outcome(s).pk),
+          admin_row(302, 302, 200, 200), accepts_post=True),
+    Entry("admin/outcomes/matching-export/", lambda s: "/admin/outcomes/matching-export/",
+          admin_row(403, 403, 200, 200), post=admin_row(403, 403, 200, 200),
+          data=lambda s: {"year": str(s.run.year)}),
 ]
 
 # --- Third-party areas, by prefix ---------------------------------------------------------------
