@@ -8,10 +8,8 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 def spreadsheet_safe(value):
     """A text cell that a spreadsheet would run as a formula (=, +, -, @) gets a leading
-    apostrophe (OWASP's advice for CSV injection); numbers stay numbers.
-
-    The same rule as ``lms.reports.exports.spreadsheet_safe``, one room lower so that every
-    app may use it (the reports may import it from here instead of keeping their copy)."""
+    apostrophe (OWASP's advice for CSV injection); numbers stay numbers. One room low, so
+    that every export (the reports, the outcomes' matching list) uses the same rule."""
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS) \
             and not _NUMBER.match(value):
         return "'" + value

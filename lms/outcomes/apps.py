@@ -7,3 +7,8 @@ class OutcomesConfig(AppConfig):
     name = "lms.outcomes"
     label = "outcomes"
     verbose_name = _("Employment outcomes")
+
+    def ready(self) -> None:
+        from lms.outcomes import receivers  # deferred: ready(), once the models are loaded
+
+        receivers.connect()

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lms.core.spreadsheet import spreadsheet_safe
 from lms.reports.employment import employment_table, pay_columns
 from lms.reports.selectors import Cell, year_report, years_overview
 
@@ -170,19 +171,6 @@ def export_filename(*, filters: ReportFilters, extension: str, table: str | None
 
 
 # --- CSV -------------------------------------------------------------------------------------
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-
-
-def spreadsheet_safe(value: Value) -> Value:
-    """A text cell that a spreadsheet would run as a formula (=, +, -, @) gets a leading
-    apostrophe (OWASP's advice for CSV injection); numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS) \
-            and not _NUMBER.match(value):
-        return "'" + value
-    return value
-
-
 class _Line:
     """A file-like object whose write() returns the line (Django's streaming CSV recipe)."""
 

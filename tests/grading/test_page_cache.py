@@ -27,6 +27,7 @@ from grading.services.extensions import extension_grant
 from grading.services.grades import grade_override, submission_autograde
 from grading.services.submissions import submission_create
 from lms.accounts.models import LearnerProfile, Role
+from lms.outcomes.models import OutcomeConsent
 from tests.factories import UserFactory
 from tests.grading.conftest import RIGHT, notebook_with
 
@@ -152,6 +153,10 @@ def test_my_learning_is_kept_and_moves_with_the_profile_and_the_visits(
     assert hit(get(signed_in, url))
     LearnerProfile.objects.update_or_create(user=enrolled_learner,
                                             defaults={"region": "busan"})
+    assert not hit(get(signed_in, url))
+    get(signed_in, url)
+    OutcomeConsent.objects.create(user=enrolled_learner, follow_up=True,
+                                  follow_up_at=timezone.now())
     assert not hit(get(signed_in, url))
     # A module page served from the cache still counts as a visit
     warm(signed_in, module_url)
