@@ -33,6 +33,7 @@ the session. A hit costs one round trip to the cache and no query of its own.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections.abc import Callable, Iterable
@@ -191,7 +192,4 @@ def cached_learner_page(view: Callable[..., HttpResponse],
         plan.keep(response)
         return response
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    wrapped.__module__ = view.__module__
-    return wrapped
+    return functools.wraps(view)(wrapped)

@@ -56,11 +56,15 @@ def _serve(request: HttpRequest, path: str) -> HttpResponse:
     return wagtail_serve(request, path)
 
 
-# Wagtail's page view, with the site from the tree cache and the page found in one query
-# (``courses.routing``); Wagtail takes both from the request and does the rest (view
-# restrictions, its hooks, the page's own ``serve``). A plain learner's page comes from their
-# page cache while nothing it shows has changed (``courses.page_cache``).
-serve = cached_learner_page(_serve, on_hit=_module_visit_noted)
+_serve_cached = cached_learner_page(_serve, on_hit=_module_visit_noted)
+
+
+def serve(request: HttpRequest, path: str) -> HttpResponse:
+    """Wagtail's page view, with the site from the tree cache and the page found in one query
+    (``courses.routing``); Wagtail takes both from the request and does the rest (view
+    restrictions, its hooks, the page's own ``serve``). A plain learner's page comes from
+    their page cache while nothing it shows has changed (``courses.page_cache``)."""
+    return _serve_cached(request, path)
 
 
 def _dashboard(request: HttpRequest) -> HttpResponse:
@@ -70,7 +74,13 @@ def _dashboard(request: HttpRequest) -> HttpResponse:
                   {"programmes": learner_dashboard(user=request.user)})
 
 
-dashboard = login_required(cached_learner_page(_dashboard))
+_dashboard_cached = cached_learner_page(_dashboard)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """"My learning", from the learner's page cache while nothing it shows has changed."""
+    return _dashboard_cached(request)
 
 
 @require_POST
