@@ -9,7 +9,7 @@ import logging
 from django.conf import settings
 from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -220,7 +220,7 @@ def placement(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(Placement.objects.select_related(
         "page", "assignment", "resource_link__context__deployment__registration"), pk=pk)
     if not selectors.manages_placement(user=request.user, placement=item):
-        raise Http404
+        raise PermissionDenied(_("Only an instructor of this course may open this page."))
     queued = None
     if request.method == "POST":
         queued = services.scores_resend(placement=item)

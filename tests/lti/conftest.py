@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from importlib import import_module
 from urllib.parse import urlsplit
 from urllib.request import urlopen
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from lti_tool.models import Key, LtiDeployment, LtiRegistration
 
@@ -89,3 +91,14 @@ def launch(client: Client, platform: TestPlatform, hint: str, spec: LaunchSpec |
 
 def path_of(url: str) -> str:
     return urlsplit(url).path
+
+
+def signed_in_user_id(client: Client) -> int | None:
+    """Who the LTI session cookie signs in (the test client's ``session`` reads the site's
+    own cookie, which an LTI session never sets)."""
+    morsel = client.cookies.get(settings.LTI_SESSION_COOKIE_NAME)
+    if morsel is None or not morsel.value:
+        return None
+    store = import_module(settings.SESSION_ENGINE).SessionStore(morsel.value)
+    value = store.get("_auth_user_id")
+    return int(value) if value else None
