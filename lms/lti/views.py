@@ -77,6 +77,7 @@ def refusal_page(request: HttpRequest, exc: protocol.LaunchRefused) -> HttpRespo
     return _framed(response, protocol.platform_origins())
 
 
+@require_http_methods(["GET", "HEAD"])
 def jwks(request: HttpRequest) -> JsonResponse:
     """The tool's public keys (every active key; the newest signs)."""
     response = JsonResponse(protocol.jwks())
