@@ -37,6 +37,19 @@ def _admin_path(path: str) -> bool:
     return any(path.startswith(prefix) for prefix in settings.LMS_CSP_ADMIN_PATHS)
 
 
+def _frame(request) -> dict | None:
+    """The launch data of the request's session, read only when the session is loaded anyway
+    or came in the LTI cookie: other requests never touch the session store for it (a
+    visitor's page must not fail, or wait, on it)."""
+    session = getattr(request, "session", None)
+    if session is None or not (getattr(request, "_lti_cookie", False) or session.accessed):
+        return None
+    try:
+        return session.get(LTI_SESSION_KEY)
+    except Exception:  # noqa: BLE001 - a store that fails: the answer stays as it was
+        return None
+
+
 class LtiSessionMiddleware(SessionMiddleware):
     """Django's session middleware, reading the LTI session cookie when the request has it and
     writing a launched session into it (see the module's docstring)."""
@@ -49,10 +62,7 @@ class LtiSessionMiddleware(SessionMiddleware):
 
     def process_response(self, request, response):
         response = super().process_response(request, response)
-        try:
-            frame = request.session.get(LTI_SESSION_KEY)
-        except AttributeError:  # no session on this request (an early error)
-            frame = None
+        frame = _frame(request)
         name, lti_name = settings.SESSION_COOKIE_NAME, settings.LTI_SESSION_COOKIE_NAME
         if frame:
             morsel = response.cookies.get(name)
