@@ -19,12 +19,14 @@ from __future__ import annotations
 import http.cookies
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import jwt
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from lti_tool.models import Key, LtiContext, LtiDeployment, LtiLaunch, LtiRegistration
 from lti_tool.utils import DjangoToolConfig, sync_data_from_launch
 from pylti1p3.assignments_grades import AssignmentsGradesService
@@ -54,6 +56,7 @@ AGS_SCOPES = [
     "https://purl.imsglobal.org/spec/lti-ags/scope/score",
 ]
 CUSTOM_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/custom"
+DEEP_LINKING_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 
 
 class LaunchRefused(Exception):
@@ -203,6 +206,9 @@ def launch_validate(*, request: HttpRequest) -> LtiLaunch:
             LaunchNonce.objects.create(issuer=issuer, nonce=str(data["nonce"]))
     except IntegrityError as exc:
         raise LaunchRefused("replayed_nonce", str(data["nonce"])[:16]) from exc
+    # PyLTI1p3 forgets a nonce after a day (a later replay fails its own check): ours go
+    # after two.
+    LaunchNonce.objects.filter(used_at__lt=timezone.now() - timedelta(days=2)).delete()
     launch = LtiLaunch(message)
     sync_data_from_launch(launch)
     return launch
@@ -219,25 +225,22 @@ def custom_claim(launch: LtiLaunch) -> dict:
     return launch.get_claim(CUSTOM_CLAIM) or {}
 
 
-def platform_origins() -> list[str]:
-    """The origins of the active registrations (their issuer and OIDC auth URL): the only ones
-    that may frame LTI pages or receive their forms."""
-    origins = set()
-    for issuer, auth_url in LtiRegistration.objects.active().values_list("issuer", "auth_url"):
-        for url in (issuer, auth_url):
-            parts = urlsplit(url)
-            if parts.scheme in ("http", "https") and parts.netloc:
-                origins.add(f"{parts.scheme}://{parts.netloc}")
-    return sorted(origins)
-
-
 def registration_origins(registration: LtiRegistration) -> list[str]:
+    """The origins of a registration (its issuer and OIDC auth URL): the only ones that may
+    frame the pages of a session it launched, or receive their forms."""
     origins = set()
     for url in (registration.issuer, registration.auth_url):
         parts = urlsplit(url)
         if parts.scheme in ("http", "https") and parts.netloc:
             origins.add(f"{parts.scheme}://{parts.netloc}")
     return sorted(origins)
+
+
+def platform_origins() -> list[str]:
+    """The origins of every active registration (for pages shown before a session exists:
+    a refused launch)."""
+    return sorted({origin for registration in LtiRegistration.objects.active()
+                   for origin in registration_origins(registration)})
 
 
 # --- Deep linking ---------------------------------------------------------------------------
@@ -262,9 +265,9 @@ def deep_link_response(*, launch: LtiLaunch, items: list[DeepLinkItem]) -> tuple
             resource.set_lineitem(LineItem().set_score_maximum(item.max_score)
                                   .set_label(item.title).set_resource_id(item.resource_id))
         resources.append(resource)
+    settings_claim = launch.get_claim(DEEP_LINKING_CLAIM) or {}
     deep_link = launch.get_message_launch().get_deep_link()
-    return deep_link.get_response_jwt(resources), deep_link._deep_link_settings[
-        "deep_link_return_url"]
+    return deep_link.get_response_jwt(resources), settings_claim["deep_link_return_url"]
 
 
 # --- Services: AGS and NRPS -----------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from lti_tool.models import LtiMembership, LtiUser
 from wagtail.models import Page
 
@@ -58,14 +58,6 @@ def manages_placement(*, user, placement: Placement) -> bool:
         is_active=True).exists()
 
 
-def placements_managed_by(*, user) -> QuerySet[Placement]:
-    return Placement.objects.filter(
-        Q(resource_link__context__memberships__is_instructor=True)
-        | Q(resource_link__context__memberships__is_administrator=True),
-        resource_link__context__memberships__user__auth_user=user,
-    ).select_related("page", "assignment", "resource_link__context").distinct()
-
-
 def score_targets(*, learner_id: int, assignment_id: int) -> list[tuple[int, int]]:
     """(context id, LTI user id) of every platform course where the learner's grade on the
     assignment goes back: a graded placement of it in a course the learner was launched in."""
@@ -83,13 +75,6 @@ class RosterRow:
     roles: list[str]
     started: bool
     score_post: ScorePost | None
-
-
-def placement_learners(*, placement: Placement) -> list[LtiUser]:
-    """The learners launched through the placement's platform course."""
-    return list(LtiUser.objects.filter(
-        memberships__context_id=placement.resource_link.context_id,
-        memberships__is_learner=True).select_related("auth_user").order_by("name", "sub"))
 
 
 def placement_score_posts(*, placement: Placement) -> list[ScorePost]:
