@@ -108,3 +108,18 @@ def test_a_platform_launches_a_graded_assignment_in_an_iframe_and_receives_the_s
     assert len(lti_platform.line_items["course-1"]) == 1
     assert ScorePost.objects.get().status == "sent"
     assert "score_publish_task" in log
+
+
+def test_a_platform_launches_the_tool_in_a_new_window(page, shoot, live_server, lti_platform,
+                                                     assignment_module, assignment, run):
+    lti_platform.prepare("student-2", LaunchSpec(
+        sub="student-2", roles=[LEARNER], name="이학생", email="student2@univ.ac.kr",
+        custom={"lms_page": str(assignment_module.pk), "lms_assignment": assignment.key}))
+    page.goto(f"{lti_platform.url}/course-window?hint=student-2")
+    with page.context.expect_page() as opened:
+        page.click("#open")
+    window = opened.value
+    window.locator("h1", has_text=assignment_module.title).wait_for()
+    assert window.url.startswith(live_server.url)
+    assert "이학생" in window.locator(".site-tools").inner_text()
+    shoot(window, "new-window")

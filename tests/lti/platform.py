@@ -12,7 +12,8 @@ It has its own RSA key and does what an LMS does, with no code of the tool's:
   and scores, recorded; ``fail_scores`` makes the next scores answer 503;
 - ``GET /memberships/<context>``: NRPS;
 - ``POST /deep-link-return``: the deep-linking answer, verified against the tool's JWKS;
-- ``GET /course``: a course page that frames the tool (its login initiation in an iframe).
+- ``GET /course``: a course page that frames the tool (its login initiation in an iframe);
+  ``GET /course-window``: one that opens it in a new window.
 
 What a launch carries is set per login hint with :meth:`TestPlatform.prepare`; the test can
 also tamper with a launch (another key, audience, deployment, expiry).
@@ -271,6 +272,14 @@ class TestPlatform:
             page = (f'<!doctype html><html><head><title>Test LMS course</title></head><body>'
                     f'<h1>Test LMS</h1><iframe id="tool" title="tool" '
                     f'src="{html.escape(src)}" width="1000" height="700"></iframe>'
+                    f'</body></html>')
+            return 200, [("Content-Type", "text/html; charset=utf-8")], page.encode()
+        if path == "/course-window":
+            hint = (query.get("hint") or [""])[0]
+            href = self.login_url + "?" + urlencode(self.login_initiation_query(hint))
+            page = (f'<!doctype html><html><head><title>Test LMS course</title></head><body>'
+                    f'<h1>Test LMS</h1><a id="open" href="{html.escape(href)}" '
+                    f'target="_blank" rel="opener">Open the activity in a new window</a>'
                     f'</body></html>')
             return 200, [("Content-Type", "text/html; charset=utf-8")], page.encode()
         if path == "/token" and method == "POST":
