@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "grading",
     "lms.certificates",
     "lms.outcomes",
+    "lms.lti",
+    "lti_tool",  # django-lti: LTI 1.3 registrations, deployments, keys (lms.lti uses them)
     # Wagtail
     "wagtail.contrib.simple_translation",
     "wagtail.locales",
@@ -103,7 +105,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "lms.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's session middleware, plus the cookie and framing of sessions started by an LTI
+    # launch (lms.lti.middleware); other requests are served exactly as by Django's.
+    "lms.lti.middleware.LtiSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -278,6 +282,10 @@ if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Wagtail marks its own preview views SAMEORIGIN; everything else may not be framed.
 X_FRAME_OPTIONS = "DENY"
+# A session started by an LTI launch travels in this cookie (SameSite=None; Secure;
+# Partitioned), so that it works in the platform's iframe; the site's own session and CSRF
+# cookies keep their SameSite=Lax (lms.lti.middleware says why).
+LTI_SESSION_COOKIE_NAME = "lms_lti_session"
 SILENCED_SYSTEM_CHECKS = env.list("DJANGO_SILENCED_SYSTEM_CHECKS", default=[])
 
 # --- Wagtail --------------------------------------------------------------------------------

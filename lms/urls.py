@@ -53,6 +53,8 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     # The read-only reports API for ministry systems; its OpenAPI schema at /api/schema/.
     path("api/", include("lms.reports.api_urls")),
+    # The LTI 1.3 tool: JWKS, OIDC login initiation, launch, deep linking (lms.lti).
+    path("lti/", include("lms.lti.urls")),
 ]
 
 if settings.DEBUG:

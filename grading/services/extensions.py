@@ -16,6 +16,7 @@ from grading.services.grades import (
     grade_snapshot,
     late_set,
 )
+from lms.lti.services import scores_publish_on_commit
 
 
 @transaction.atomic
@@ -45,4 +46,5 @@ def extension_grant(*, assignment: Assignment, learner, due_at, reason: str,
     if Submission.objects.filter(assignment=assignment, learner=learner).exists():
         transaction.on_commit(functools.partial(grade_settle, learner=learner,
                                                 assignment=assignment))
+        scores_publish_on_commit(learner_id=learner.pk, assignment_id=assignment.pk)
     return extension

@@ -7,7 +7,8 @@
 - Every change of a grade (autograde, regrade, manual grade, override, extension) ends in
   :func:`grade_settle_on_commit`: once the change commits, the module is settled by its
   assignments' grades (``courses.services.progress``), which ends in the completion check
-  of the run (``lms.certificates.services``).
+  of the run (``lms.certificates.services``); and the counted score goes back to the LTI
+  platforms the learner came from (``lms.lti.services``, a Celery task).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from grading.models import Assignment, Grade, GradeAudit, Submission, Submission
 from grading.selectors.grades import module_assignments_passed
 from grading.services.sandboxes import INFRASTRUCTURE_ERRORS, grade_bytes
 from grading.storage import sha256
+from lms.lti.services import scores_publish_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +50,13 @@ def grade_settle(*, learner, assignment: Assignment) -> None:
 
 
 def grade_settle_on_commit(grade: Grade) -> None:
-    """After the transaction that changed ``grade`` commits: :func:`grade_settle`."""
+    """After the transaction that changed ``grade`` commits: :func:`grade_settle`, and the
+    counted score sent to the LTI platforms the learner took the assignment from (if any)."""
     submission = grade.submission
     transaction.on_commit(functools.partial(grade_settle, learner=submission.learner,
                                             assignment=submission.assignment))
+    scores_publish_on_commit(learner_id=submission.learner_id,
+                             assignment_id=submission.assignment_id)
 
 
 def _rejected(exc: NotebookInvalid) -> GradeResult:

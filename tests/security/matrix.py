@@ -167,6 +167,22 @@ OWN = [
     Entry("api/targets/", lambda s: "/api/targets/", row(401, 403, 403, 403, 403, 200, 200, 200),
           auth="token"),
     Entry("api/schema/", lambda s: "/api/schema/", everyone(200)),
+    # The LTI 1.3 tool (tests/lti): public keys; the login initiation and the launch, which
+    # platforms post to cross-site (a signed id_token and the OIDC state are their proof, not
+    # a CSRF token; without them: a refusal page); pages of a launched session only; the
+    # account-link address (a button; the POST carries the signed token).
+    Entry("lti/jwks/", lambda s: "/lti/jwks/", everyone(200), post=everyone(405)),
+    Entry("lti/login/", lambda s: "/lti/login/", everyone(400), post=everyone(400),
+          csrf_exempt_by_design=True),
+    Entry("lti/login/<uuid:registration_uuid>/",
+          lambda s: "/lti/login/00000000-0000-4000-8000-000000000000/", everyone(400),
+          post=everyone(400), csrf_exempt_by_design=True),
+    Entry("lti/launch/", lambda s: "/lti/launch/", everyone(405), post=everyone(403)),
+    Entry("lti/deep-link/", lambda s: "/lti/deep-link/", everyone(403), post=everyone(403)),
+    Entry("lti/placements/<int:pk>/", lambda s: "/lti/placements/1/", everyone(403),
+          post=everyone(403)),
+    Entry("lti/link/<str:token>/", lambda s: "/lti/link/forged/", everyone(200),
+          post=everyone(400)),
     # The login addresses of the admins and of Wagtail's private pages take no password: they
     # send the anonymous to the site's sign-in form (one form, one throttle), let those who may
     # enter go on to ``next`` and tell the others (signed in) that they have no access.

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Templates of the public site (the admin templates render under /admin/, with its policy).
 PUBLIC_TEMPLATES = [ROOT / "lms" / "templates", ROOT / "courses" / "templates",
                     ROOT / "grading" / "templates", ROOT / "lms" / "reports" / "templates",
-                    ROOT / "lms" / "accounts" / "templates"]
+                    ROOT / "lms" / "accounts" / "templates", ROOT / "lms" / "lti" / "templates"]
 ADMIN_TEMPLATE_DIRS = ("/admin/",)
 INLINE = {
     # Data blocks (application/json) are not run, so the policy does not concern them.
