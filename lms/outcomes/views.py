@@ -31,8 +31,10 @@ logger = logging.getLogger(__name__)
 
 
 def _safe_next(request: HttpRequest) -> str:
+    """A path on this site to go back to, or "". Only a path: ``redirect`` would try any
+    other text as a view name first (and fail with a server error)."""
     next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if next_url and url_has_allowed_host_and_scheme(
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
             next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return next_url
     return ""
