@@ -119,5 +119,5 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
 def _link_problem(request: HttpRequest, reason: str) -> HttpResponse:
     logger.warning("outcome link refused (%s) from %s at %s", reason,
                    request.META.get("REMOTE_ADDR", "?"), timezone.now().isoformat())
-    status = 410 if reason in ("expired", "used") else 400
+    status = 410 if reason in ("expired", "used", "answered") else 400
     return render(request, "outcomes/link_problem.html", {"reason": reason}, status=status)
