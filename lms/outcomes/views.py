@@ -40,6 +40,7 @@ def _safe_next(request: HttpRequest) -> str:
     return ""
 
 
+@never_cache  # the date of birth, on a shared computer
 @login_required
 @require_http_methods(["GET", "POST"])
 def consent_edit(request: HttpRequest) -> HttpResponse:
@@ -58,6 +59,7 @@ def consent_edit(request: HttpRequest) -> HttpResponse:
                   {"form": form, "consent": consent, "next": _safe_next(request)})
 
 
+@never_cache
 @login_required
 @require_safe
 def mine(request: HttpRequest) -> HttpResponse:
@@ -68,6 +70,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     })
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def outcome_edit(request: HttpRequest, outcome_id: int) -> HttpResponse:
