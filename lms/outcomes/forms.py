@@ -111,6 +111,17 @@ class AnswerForm(forms.Form):
                 % {"date": self.earliest.isoformat()})
         return value
 
+    def clean(self):
+        cleaned = super().clean()
+        status = cleaned.get("status")
+        if status and status not in EMPLOYED:
+            # The job details are hidden (and not stored) for this status: a value left there
+            # from another choice must not block the answer with an error no one can see.
+            for name in self.EMPLOYMENT_FIELDS:
+                self._errors.pop(name, None)
+                cleaned.pop(name, None)
+        return cleaned
+
     def answer(self) -> Answer:
         data = self.cleaned_data
         if data["status"] not in EMPLOYED:

@@ -27,6 +27,7 @@ from lms.outcomes.definitions import (
 from lms.outcomes.models import Outcome, OutcomeConsent
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
+MAX_RUN_ID = 2**31 - 1  # the largest id PostgreSQL's integer column holds
 
 
 def consent_of(*, user) -> OutcomeConsent | None:
@@ -84,8 +85,11 @@ def matching_filters_parse(*, year, programme=None, run=None) -> MatchingFilters
         try:
             run_id = int(run)
         except (TypeError, ValueError):
-            raise MatchingFilterError(_("The run must be a run id (a number), like 12.")) \
-                from None
+            run_id = 0
+        # A run id is a positive database integer: 0 would select every run, and a larger
+        # number than the column holds would fail in the database.
+        if not 1 <= run_id <= MAX_RUN_ID:
+            raise MatchingFilterError(_("The run must be a run id (a number), like 12."))
     return MatchingFilters(year=year_value, programme_key=programme_key, run_id=run_id)
 
 

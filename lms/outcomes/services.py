@@ -48,7 +48,8 @@ class ConsentRefused(ValueError):
 
 
 class LinkInvalid(Exception):
-    """A follow-up link that cannot be used: ``reason`` is ``tampered``, ``expired``, ``used``
+    """A follow-up link that cannot be used: ``reason`` is ``tampered``, ``expired``, ``used``,
+    ``answered`` (a person already answered otherwise: the learner from My learning, or staff)
     or ``unknown``."""
 
     def __init__(self, reason: str):
@@ -282,7 +283,14 @@ def outcome_from_link(*, token: str, now: datetime.datetime | None = None) -> Ou
         raise LinkInvalid("unknown")
     if outcome.link_used_at is not None:
         raise LinkInvalid("used")
+    if outcome.status and outcome.source != Source.SYSTEM:
+        raise LinkInvalid("answered")
     return outcome
+
+
+def _link_open() -> Q:
+    """Outcomes a link may still answer: unanswered, or recorded as no answer by the system."""
+    return Q(status="") | Q(source=Source.SYSTEM)
 
 
 @dataclass(frozen=True)
@@ -322,14 +330,17 @@ _ANSWER_FIELDS = ["status", "employed_on", "employer_size", "industry", "uses_ai
 def outcome_answer_by_link(*, token: str, answer: Answer,
                            now: datetime.datetime | None = None) -> Outcome:
     """Record the answer sent through a one-time link and use the link up. Two posts of the
-    same link record one answer: the link is claimed by a conditional update."""
+    same link record one answer, and a link never overwrites an answer a person gave
+    otherwise (the learner, staff): the link is claimed by a conditional update."""
     now = now or timezone.now()
     outcome = outcome_from_link(token=token, now=now)
     with transaction.atomic():
-        claimed = (Outcome.objects.filter(pk=outcome.pk, link_nonce=outcome.link_nonce,
+        claimed = (Outcome.objects.filter(_link_open(), pk=outcome.pk,
+                                          link_nonce=outcome.link_nonce,
                                           link_used_at__isnull=True)
                    .update(link_used_at=now))
         if not claimed:
+            outcome_from_link(token=token, now=now)  # raises the reason
             raise LinkInvalid("used")
         outcome.link_used_at = now
         _write_answer(outcome, answer, source=Source.FORM, now=now)

@@ -31,13 +31,16 @@ logger = logging.getLogger(__name__)
 
 
 def _safe_next(request: HttpRequest) -> str:
+    """A path on this site to go back to, or "". Only a path: ``redirect`` would try any
+    other text as a view name first (and fail with a server error)."""
     next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if next_url and url_has_allowed_host_and_scheme(
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
             next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return next_url
     return ""
 
 
+@never_cache  # the date of birth, on a shared computer
 @login_required
 @require_http_methods(["GET", "POST"])
 def consent_edit(request: HttpRequest) -> HttpResponse:
@@ -56,6 +59,7 @@ def consent_edit(request: HttpRequest) -> HttpResponse:
                   {"form": form, "consent": consent, "next": _safe_next(request)})
 
 
+@never_cache
 @login_required
 @require_safe
 def mine(request: HttpRequest) -> HttpResponse:
@@ -66,6 +70,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     })
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def outcome_edit(request: HttpRequest, outcome_id: int) -> HttpResponse:
@@ -117,5 +122,5 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
 def _link_problem(request: HttpRequest, reason: str) -> HttpResponse:
     logger.warning("outcome link refused (%s) from %s at %s", reason,
                    request.META.get("REMOTE_ADDR", "?"), timezone.now().isoformat())
-    status = 410 if reason in ("expired", "used") else 400
+    status = 410 if reason in ("expired", "used", "answered") else 400
     return render(request, "outcomes/link_problem.html", {"reason": reason}, status=status)

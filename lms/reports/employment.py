@@ -15,10 +15,12 @@ Every count of the table (the year's too: these are answers about people, none o
 public record) is hidden when it is from 1 to T - 1, and further cells are hidden until no
 sum or difference of published figures (rows, programmes, runs, pay bands, and the
 relations of the definitions: employed <= counted, 500+ and AI <= employed, bands add up to
-employed) narrows a hidden small count: checked by integer programming
+employed; and the completion figures published beside the table: a run's completers counted
+are at most its completers) narrows a hidden small count: checked by integer programming
 (``lms.reports.protection.table_verify``). A rate is shown only when both its counts are.
 Whatever the filter, the table is computed for the whole year, so a figure is the same (or
-the same "x") everywhere. Three queries however many completions there are.
+the same "x") everywhere. Three queries however many completions there are, and three for
+the completion figures of each year its runs belong to.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ from django.utils.translation import gettext_lazy as _
 from courses.models import ProgrammeRun
 from lms.outcomes.definitions import EmployerSize, PayBand, RateClass
 from lms.outcomes.selectors import completions_rated
-from lms.reports.protection import INF, table_verify
-from lms.reports.selectors import COMPLEMENT, SHOWN, SMALL, Cell
+from lms.reports.protection import INF, hierarchy_attacker, run_var, table_verify
+from lms.reports.selectors import COMPLEMENT, SHOWN, SMALL, Cell, year_hierarchy_published
 
 NOT_GIVEN = "none"
 PAY_KEYS = (*(band for band, _label in PayBand.choices), NOT_GIVEN)
@@ -137,6 +139,29 @@ def _base(runs: list[int]) -> list[tuple[dict[str, float], float, float]]:
     return rows
 
 
+def _completions_base(runs: list, by_run: dict, threshold: int) -> tuple[list, list]:
+    """What the completion figures published beside the table (each run's year: the year's
+    exact totals, the programme and run figures shown) say about its counts: a run's
+    completers counted in the rate are at most its completers. Returned as public relations
+    for the protection, with what they were made of (for the cache key)."""
+    base, made_of = [], []
+    for year in sorted({run.year for run in runs}):
+        runs_of, states, values = year_hierarchy_published(year=year)
+        attacker = hierarchy_attacker(runs_of=runs_of, states=states, values=values,
+                                      threshold=threshold)
+        base += [(expression, low, high) for expression, low, high, _public in attacker.rows]
+        for run in runs:
+            completed = values.get(("run", run.pk, "completed"))
+            # Only a relation the true figures meet (the aggregates may lag behind a moment).
+            if run.year == year and completed is not None \
+                    and by_run[run.pk]["counted"] <= completed:
+                v = _variables(run.pk)
+                base.append(({run_var(run.pk, "completed"): 1.0, v["E"]: -1.0, v["N"]: -1.0,
+                              v["U"]: -1.0}, 0, INF))
+        made_of.append((year, sorted(states.items()), sorted(values.items())))
+    return base, made_of
+
+
 def _run_counts(rated) -> dict[int, dict[str, int]]:
     counts: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
     for completion in rated:
@@ -158,9 +183,9 @@ def _run_counts(rated) -> dict[int, dict[str, int]]:
 
 def _candidates(values: dict, parent_of: dict, children_of: dict):
     """For a narrowed cell, the cells to try hiding, preferred first: the same measure in
-    the sibling rows (zeros, then the smallest), in the parent rows, the row's other
-    measures, the siblings' other measures, then anything but the year's figures, then
-    those."""
+    the sibling rows (zeros, then the smallest), in the parent rows, their siblings and
+    their siblings' runs, the row's other measures, the siblings' other measures, then anything but
+    the year's figures, then those."""
     def order(cells):
         return sorted(cells, key=lambda c: (values[c] != 0, values[c]))
 
@@ -169,9 +194,15 @@ def _candidates(values: dict, parent_of: dict, children_of: dict):
         parent = parent_of.get(group)
         siblings = [g for g in children_of.get(parent, []) if g != group]
         ordered = order([(g, measure) for g in siblings])
+        # Up the tree: each parent, then its siblings (the other programmes) and their runs.
         while parent is not None:
             ordered.append((parent, measure))
-            parent = parent_of.get(parent)
+            grandparent = parent_of.get(parent)
+            uncles = [g for g in children_of.get(grandparent, []) if g != parent]
+            ordered += order([(g, measure) for g in uncles])
+            ordered += order([(g, measure) for uncle in uncles
+                              for g in children_of.get(uncle, [])])
+            parent = grandparent
         ordered += order([(group, m) for m in MEASURES if m != measure])
         ordered += order([(g, m) for g in siblings for m in MEASURES if m != measure])
         ordered += sorted(values, key=lambda c: (c[0][0] == "year", values[c] != 0, values[c]))
@@ -215,16 +246,20 @@ def employment_table(*, year: int, today: datetime.date | None = None) -> Employ
     values = {(group, m): sum(by_run[r][m] for r in runs_in) for group, runs_in in
               members.items() for m in MEASURES}
     states = {cell: SMALL if 0 < n < threshold else SHOWN for cell, n in values.items()}
+    # The completion figures are published beside the table: read together with it.
+    completions, completions_made_of = _completions_base(runs, by_run, threshold)
     # A pure function of the counts: cached, as the hierarchy's check is.
     cache_key = "reports:employment:" + hashlib.sha256(repr(
-        (threshold, sorted(members.items()), sorted(values.items()))).encode()).hexdigest()
+        (threshold, sorted(members.items()), sorted(values.items()),
+         completions_made_of)).encode()).hexdigest()
     verified = cache.get(cache_key)
     if verified is None:
         verified = table_verify(
             cells={(g, m): _expression(m, runs_in) for g, runs_in in members.items()
                    for m in MEASURES},
-            values=values, states=states, base=_base(members[year_group]),
-            candidates=_candidates(values, parent_of, children_of), threshold=threshold)
+            values=values, states=states, base=_base(members[year_group]) + completions,
+            candidates=_candidates(values, parent_of, children_of), threshold=threshold,
+            last=frozenset((year_group, m) for m in MEASURES))
         cache.set(cache_key, verified, timeout=24 * 3600)
 
     def row(group, label, programme_key) -> EmploymentRow:

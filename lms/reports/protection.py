@@ -183,7 +183,7 @@ TRIALS = 12  # candidates tried for one narrowed count before the first one is s
 
 
 def table_verify(*, cells: dict, values: dict, states: dict, base: list[dict],
-                 candidates, threshold: int) -> dict:
+                 candidates, threshold: int, last: frozenset = frozenset()) -> dict:
     """Hide more cells of a table until no hidden small count can be narrowed.
 
     ``cells`` maps each published cell to its linear expression over the unknown counts,
@@ -193,7 +193,8 @@ def table_verify(*, cells: dict, values: dict, states: dict, base: list[dict],
     hiding for a narrowed one, the preferred first: the first shown one whose hiding widens
     the narrowed count's range is hidden, and so on until it is no longer narrowed. Cells with
     the same expression are hidden together. Hiding a cell only widens every range, so a cell
-    found safe stays safe.
+    found safe stays safe. When the cell chosen is one of ``last`` (the headline figures), two
+    other candidates that widen the range together are hidden instead, if there are any.
     """
 
     def attacker() -> Attacker:
@@ -219,6 +220,16 @@ def table_verify(*, cells: dict, values: dict, states: dict, base: list[dict],
         for twin in twins[frozenset(cells[cell].items())]:
             states[twin] = "shown"
 
+    def widens(trial_cells: list, cell, width: float) -> bool:
+        """Whether hiding ``trial_cells`` widens the range of ``cell`` beyond ``width``."""
+        for candidate in trial_cells:
+            hide(candidate)
+        trial = attacker()
+        for candidate in trial_cells:
+            show(candidate)
+        trial_low, trial_high = trial.range_of(cells[cell])
+        return trial_high - trial_low > width
+
     small = [c for c in cells if states[c] != "shown" and 0 < values[c] < threshold]
     for cell in small:
         current = attacker()
@@ -227,15 +238,16 @@ def table_verify(*, cells: dict, values: dict, states: dict, base: list[dict],
             shown = [c for c in candidates(cell) if states[c] == "shown"]
             if not shown:
                 break  # nothing left to hide
-            chosen = shown[0]
+            chosen = [shown[0]]
             for candidate in shown[:TRIALS]:
-                hide(candidate)
-                trial = attacker()
-                show(candidate)
-                trial_low, trial_high = trial.range_of(cells[cell])
-                if trial_high - trial_low > high - low:
-                    chosen = candidate
+                if widens([candidate], cell, high - low):
+                    chosen = [candidate]
                     break
-            hide(chosen)
+            if chosen[0] in last:
+                others = [c for c in shown if c not in last][:TRIALS]
+                chosen = next(([a, b] for i, a in enumerate(others) for b in others[i + 1:]
+                               if widens([a, b], cell, high - low)), chosen)
+            for candidate in chosen:
+                hide(candidate)
             current = attacker()
     return states

@@ -481,6 +481,30 @@ def _hierarchy(runs: list[ProgrammeRun], by_run: dict[int, dict]) -> Hierarchy:
     return Hierarchy(programmes=programmes, runs=run_cells)
 
 
+def year_hierarchy_published(*, year: int) -> tuple[dict[str, list[int]], dict, dict]:
+    """The year's programme and run figures as every page publishes them, for the protection
+    of a table published beside them (the employment rate): each programme's runs, each
+    figure's state ("shown", "small" or "complement") and true count, keyed as
+    ``protection.hierarchy_attacker`` reads them."""
+    runs = runs_of_year(year=year)
+    by_run = year_counts_stored(runs=runs, year=year).by_run
+    hierarchy = _hierarchy(runs, by_run)
+    empty = dict.fromkeys(MEASURES, 0)
+    runs_of: dict[str, list[int]] = {}
+    states, values = {}, {}
+    for run in runs:
+        runs_of.setdefault(str(run.programme.translation_key), []).append(run.pk)
+        for measure in MEASURES:
+            states[("run", run.pk, measure)] = hierarchy.runs[run.pk][measure].hidden
+            values[("run", run.pk, measure)] = by_run.get(run.pk, empty)[measure]
+    for key, members in runs_of.items():
+        for measure in MEASURES:
+            states[("programme", key, measure)] = hierarchy.programmes[key][measure].hidden
+            values[("programme", key, measure)] = sum(values[("run", r, measure)]
+                                                      for r in members)
+    return runs_of, states, values
+
+
 def _rate(completed: Cell, enrolled: Cell) -> float | None:
     """A rate only beside the two counts it divides (never beside a hidden one)."""
     if completed.value is None or not enrolled.value:

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from lms.reports.aggregates import statistics_catch_up
 from lms.reports.api_tokens import api_token_create
 from lms.reports.employment import employment_table
 from tests.courses.factories import ProgrammeRunFactory, programme_create
@@ -177,15 +178,18 @@ def test_a_filter_publishes_the_same_cells(client, ministry_officer, small_cells
 
 def test_the_table_takes_a_fixed_number_of_queries(runs):
     first_run, *_rest = runs
+    statistics_catch_up()  # the completion figures read beside it: counted in advance
     with CaptureQueriesContext(connection) as few:
         employment_table(year=YEAR)
     completers(first_run, 40, issued_at=ISSUED, answers=[LARGE_AI, SMALL_FIRM])
     cache.clear()
+    statistics_catch_up()
 
     with CaptureQueriesContext(connection) as many:
         employment_table(year=YEAR)
 
-    assert len(many) == len(few) <= 3
+    # Three for the table, three for the completion figures of each year of its runs (2).
+    assert len(many) == len(few) <= 9
 
 
 def test_the_dashboard_says_when_no_completion_is_due(client, ministry_officer, run):
