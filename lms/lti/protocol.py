@@ -184,11 +184,25 @@ def _refusal_code(message: str) -> str:
 
 
 def _unverified_body(request: HttpRequest) -> dict:
+    """The token's claims before any check, refused unless the token has the shape PyLTI1p3
+    reads before it checks the signature (a JSON object header and body; string ``iss``,
+    ``nonce`` and ``azp``; ``aud`` a string or a list of strings): anyone may post a token,
+    and a number for a nonce must get the refusal page, not a 500."""
     token = request.POST.get("id_token", "")
+    if not token:
+        return {}  # PyLTI1p3 names what is missing (the state first)
     try:
-        return jwt.decode(token, options={"verify_signature": False})
-    except Exception:  # noqa: BLE001 - any undecodable token is "bad_token" later
-        return {}
+        header = jwt.get_unverified_header(token)
+        body = jwt.decode(token, options={"verify_signature": False})
+    except Exception as exc:  # noqa: BLE001 - PyJWT raises several kinds for a bad token
+        raise LaunchRefused("bad_token", f"undecodable: {type(exc).__name__}") from exc
+    audience = body.get("aud", "")
+    audience = audience if isinstance(audience, list) else [audience]
+    if (not isinstance(header, dict)
+            or not all(isinstance(body.get(name, ""), str) for name in ("iss", "nonce", "azp"))
+            or not all(isinstance(item, str) for item in audience)):
+        raise LaunchRefused("bad_token", "claims of the wrong type")
+    return body
 
 
 def launch_validate(*, request: HttpRequest) -> LtiLaunch:
