@@ -7,15 +7,25 @@ staff in the Django admin.
 
 Failed logins are throttled by allauth (``ACCOUNT_RATE_LIMITS["login_failed"]``), per client
 address and per account, in the shared cache. The site's form is the only place a password is
-taken (see ``lms.accounts.views``), so that throttle holds for every way in.
+taken (see ``lms.accounts.views``), so that throttle holds for every way in. An account an LTI
+launch made gets no password reset by email (its platform signs it in; its email is only the
+platform's word).
 """
+
+import logging
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.urls import reverse
 
 from lms.accounts.models import Role
-from lms.accounts.selectors import user_may_see_reports, user_roles
+from lms.accounts.selectors import (
+    user_may_see_reports,
+    user_roles,
+    user_signs_in_through_a_platform_only,
+)
 from lms.accounts.services import profile_ensure, user_assign_role
+
+logger = logging.getLogger(__name__)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -40,6 +50,16 @@ class AccountAdapter(DefaultAccountAdapter):
         if user.is_staff:
             return reverse("admin:index")  # the Django admin is what staff alone may open
         return "/"
+
+    def send_password_reset_mail(self, user, email, context):
+        # An account an LTI launch made signs in through its platform only: its email is the
+        # platform's word, and a reset would hand it to whoever owns that address (while the
+        # platform's user still opens it). The form answers as for any address.
+        if user_signs_in_through_a_platform_only(user=user):
+            logger.warning("accounts: no password reset for user %s (made by an LTI launch)",
+                           user.pk)
+            return None
+        return super().send_password_reset_mail(user, email, context)
 
     def _get_login_attempts_cache_key(self, request, **credentials) -> str:
         # allauth counts an account's failures under "<the request's host>:<login>" when the

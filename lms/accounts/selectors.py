@@ -55,3 +55,10 @@ def user_may_enter_admin(*, user) -> bool:
     return Permission.objects.filter(
         Q(user=user) | Q(group__user=user),
         content_type__app_label="wagtailadmin", codename="access_admin").exists()
+
+
+def user_signs_in_through_a_platform_only(*, user: User) -> bool:
+    """Was the account made by an LTI launch (a platform's identity linked to it, no password
+    ever set)? Its email is only what the platform asserted: owning that address is no claim
+    on the account, so it gets no password (reset) by email."""
+    return not user.has_usable_password() and user.lti_users.exists()

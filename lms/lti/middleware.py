@@ -9,10 +9,12 @@ so it works where third-party cookies are blocked and never follows the person t
 sites. The CSRF cookie of such a session gets the same attributes; the CSRF check itself is
 unchanged (token and Origin). Requests without that cookie are served exactly as before.
 
-The pages of a launched session may be framed, and only by the origins of the registration
-that launched it (CSP ``frame-ancestors``; X-Frame-Options, which cannot name an origin, is
-dropped for them); they may post forms back to that platform (deep linking's answer). Every
-other page keeps ``frame-ancestors 'none'`` and X-Frame-Options DENY.
+The pages a launch leads to (course pages, learning, grading, the tool's own) may be framed in
+a launched session, and only by the origins of the registration that launched it (CSP
+``frame-ancestors``; X-Frame-Options, which cannot name an origin, is dropped for them); they
+may post forms back to that platform (deep linking's answer). Every other page (the
+account's settings, the ministry's dashboard, the admins) keeps ``frame-ancestors 'none'``
+and X-Frame-Options DENY.
 """
 
 from __future__ import annotations
@@ -31,6 +33,21 @@ def lti_frame_policy(origins: list[str]) -> str:
     policy = {**settings.LMS_CSP, "frame-ancestors": origins or ["'none'"],
               "form-action": [*settings.LMS_CSP.get("form-action", ["'self'"]), *origins]}
     return csp_header_value(policy)
+
+
+# The views a launch leads to, by URL namespace (and Wagtail's pages): only these may be framed
+# by the platform. Everything else (the account's email and password, the ministry's
+# dashboard, the OAuth consent, the admins) keeps refusing frames, launched session or not: a
+# platform must not be able to clickjack them.
+LTI_FRAMED_NAMESPACES = {"lti", "courses", "grading"}
+LTI_FRAMED_URL_NAMES = {"wagtail_serve"}
+
+
+def _framable(request) -> bool:
+    match = getattr(request, "resolver_match", None)
+    if match is None or _admin_path(request.path):
+        return False
+    return match.namespace in LTI_FRAMED_NAMESPACES or match.url_name in LTI_FRAMED_URL_NAMES
 
 
 def _admin_path(path: str) -> bool:
@@ -76,7 +93,7 @@ class LtiSessionMiddleware(SessionMiddleware):
                                 max_age=settings.CSRF_COOKIE_AGE)
                 response.cookies[settings.CSRF_COOKIE_NAME]["httponly"] = \
                     settings.CSRF_COOKIE_HTTPONLY
-            if HEADER not in response and not _admin_path(request.path):
+            if HEADER not in response and _framable(request):
                 response[HEADER] = lti_frame_policy(list(frame.get("origins", [])))
                 if "X-Frame-Options" in response:
                     del response["X-Frame-Options"]

@@ -11,7 +11,9 @@ What it leaves open and this module adds:
   checks): :func:`launch_validate` records it under a unique constraint;
 - ``exp`` and ``iat`` are required, not only checked when present;
 - an ``aud`` list must name our client id and ``azp`` must then be it (LTI 1.3 §5.1.2);
-- an unknown deployment is refused (django-lti would create it, inactive, on the fly).
+- an unknown deployment is refused (django-lti would create it, inactive, on the fly);
+- the membership holds the launch's roles exactly (django-lti only ever adds roles to it, so
+  a role the platform took away would stay).
 """
 
 from __future__ import annotations
@@ -27,7 +29,16 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from lti_tool.models import Key, LtiContext, LtiDeployment, LtiLaunch, LtiRegistration
+from lti_tool.lti_core.constants import ContextRole
+from lti_tool.lti_core.utils import normalize_role
+from lti_tool.models import (
+    Key,
+    LtiContext,
+    LtiDeployment,
+    LtiLaunch,
+    LtiMembership,
+    LtiRegistration,
+)
 from lti_tool.utils import DjangoToolConfig, sync_data_from_launch
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch, DjangoOIDCLogin
@@ -173,11 +184,25 @@ def _refusal_code(message: str) -> str:
 
 
 def _unverified_body(request: HttpRequest) -> dict:
+    """The token's claims before any check, refused unless the token has the shape PyLTI1p3
+    reads before it checks the signature (a JSON object header and body; string ``iss``,
+    ``nonce`` and ``azp``; ``aud`` a string or a list of strings): anyone may post a token,
+    and a number for a nonce must get the refusal page, not a 500."""
     token = request.POST.get("id_token", "")
+    if not token:
+        return {}  # PyLTI1p3 names what is missing (the state first)
     try:
-        return jwt.decode(token, options={"verify_signature": False})
-    except Exception:  # noqa: BLE001 - any undecodable token is "bad_token" later
-        return {}
+        header = jwt.get_unverified_header(token)
+        body = jwt.decode(token, options={"verify_signature": False})
+    except Exception as exc:  # noqa: BLE001 - PyJWT raises several kinds for a bad token
+        raise LaunchRefused("bad_token", f"undecodable: {type(exc).__name__}") from exc
+    audience = body.get("aud", "")
+    audience = audience if isinstance(audience, list) else [audience]
+    if (not isinstance(header, dict)
+            or not all(isinstance(body.get(name, ""), str) for name in ("iss", "nonce", "azp"))
+            or not all(isinstance(item, str) for item in audience)):
+        raise LaunchRefused("bad_token", "claims of the wrong type")
+    return body
 
 
 def launch_validate(*, request: HttpRequest) -> LtiLaunch:
@@ -211,7 +236,23 @@ def launch_validate(*, request: HttpRequest) -> LtiLaunch:
     LaunchNonce.objects.filter(used_at__lt=timezone.now() - timedelta(days=2)).delete()
     launch = LtiLaunch(message)
     sync_data_from_launch(launch)
+    _membership_roles_set(launch)
     return launch
+
+
+def _membership_roles_set(launch: LtiLaunch) -> None:
+    """The membership's roles as this launch states them: django-lti sets the roles a launch
+    names and never clears the others, so an instructor turned learner would stay one."""
+    if launch.is_data_privacy_launch:
+        return
+    roles = {normalize_role(role) for role in launch.roles_claim or []}
+    LtiMembership.objects.filter(user=launch.user, context=launch.context).update(
+        is_administrator=ContextRole.ADMINISTRATOR in roles,
+        is_content_developer=ContextRole.CONTENT_DEVELOPER in roles,
+        is_instructor=ContextRole.INSTRUCTOR in roles,
+        is_learner=ContextRole.LEARNER in roles,
+        is_mentor=ContextRole.MENTOR in roles,
+        datetime_modified=timezone.now())
 
 
 def launch_restore(*, request: HttpRequest, launch_id: str) -> LtiLaunch:

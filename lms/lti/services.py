@@ -384,13 +384,15 @@ def score_posts_resend(*, posts: list[ScorePost]) -> int:
 
 def key_rotate(*, retire_after_days: int = 7) -> tuple[Key, int]:
     """A new signing key (the newest active key signs; every active key is in the JWKS), and
-    keys older than ``retire_after_days`` retired: platforms cache our JWKS, so a key is kept
-    published for a while after a newer one starts signing."""
+    the keys replaced more than ``retire_after_days`` ago retired: platforms cache our JWKS,
+    so a key is kept published for a while after a newer one starts signing (a key stops
+    signing when the next one is made, whatever its own age)."""
     with transaction.atomic():
         key = Key.objects.generate()
-        retired = (Key.objects.active()
-                   .filter(datetime_created__lt=timezone.now()
-                           - timedelta(days=retire_after_days))
-                   .update(is_active=False))
+        cutoff = timezone.now() - timedelta(days=retire_after_days)
+        keys = list(Key.objects.active().order_by("datetime_created", "pk"))
+        replaced_long_ago = [older.pk for older, newer in zip(keys, keys[1:], strict=False)
+                             if newer.datetime_created < cutoff]
+        retired = Key.objects.filter(pk__in=replaced_long_ago).update(is_active=False)
     logger.info("lti: new key %s, %d retired", key, retired)
     return key, retired

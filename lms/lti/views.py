@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 from lti_tool.models import LtiLaunch
 
 from lms.lti import protocol, selectors, services
@@ -49,6 +49,7 @@ REFUSAL_MESSAGES = {
     "unknown_platform": gettext_lazy("This platform is not registered with this site."),
     "missing_target": gettext_lazy("The launch request is incomplete."),
     "bad_token": gettext_lazy("The launch request is incomplete or damaged."),
+    "wrong_method": gettext_lazy("The launch request is incomplete or damaged."),
     "bad_message": gettext_lazy("The launch message is not one this tool understands."),
     "no_placement": gettext_lazy(
         "This link does not point at any content yet. Ask your instructor to choose it."),
@@ -115,10 +116,13 @@ def _start_session(request: HttpRequest, *, user, launch: LtiLaunch) -> None:
 
 @csrf_exempt
 @xframe_options_exempt
-@require_POST
 def launch(request: HttpRequest) -> HttpResponse:
     """The launch (the OIDC redirect URI): check everything, then sign the person in and open
     the placement's page, the instructor's page or the deep-linking picker."""
+    if request.method != "POST":  # a reload or a link: the refusal page, not a blank 405
+        response = refusal_page(request, protocol.LaunchRefused("wrong_method", request.method))
+        response.status_code, response["Allow"] = 405, "POST"
+        return response
     try:
         lti_launch = protocol.launch_validate(request=request)
         if lti_launch.is_deep_link_launch:

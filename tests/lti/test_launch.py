@@ -33,12 +33,15 @@ def test_the_jwks_lists_every_active_key_and_the_newest_signs(client, tool_key, 
     assert registration.to_registration().get_kid() == str(new)
 
 
-def test_rotation_retires_keys_older_than_the_grace_period(tool_key):
+def test_rotation_retires_keys_replaced_longer_ago_than_the_grace_period(tool_key):
     Key.objects.filter(pk=tool_key.pk).update(
         datetime_created=tool_key.datetime_created.replace(year=2000))
+    replaced = Key.objects.generate()
+    Key.objects.filter(pk=replaced.pk).update(
+        datetime_created=replaced.datetime_created.replace(year=2001))
     new, retired = key_rotate(retire_after_days=7)
     assert retired == 1
-    assert list(Key.objects.active()) == [new]
+    assert set(Key.objects.active()) == {replaced, new}
 
 
 def test_login_initiation_redirects_to_the_platform_with_state_and_nonce(
