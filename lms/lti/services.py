@@ -30,6 +30,7 @@ from courses.services.enrolments import EnrolmentRefused, enrolment_approve, enr
 from grading.models import Assignment, Submission
 from grading.selectors.grades import counted_grade
 from lms.accounts.models import Role, User
+from lms.accounts.selectors import user_roles
 from lms.accounts.services import user_create
 from lms.lti import protocol
 from lms.lti.models import Placement, ScorePost, ScorePostStatus
@@ -116,10 +117,19 @@ def account_link_confirm(*, token: str) -> User:
         raise LinkRefused(gettext("This link is not valid or has expired."))
     if lti_user.auth_user_id is not None:
         raise LinkRefused(gettext("This sign-in is already linked to an account."))
+    if _privileged(user):  # a role given since the email was sent
+        raise LinkRefused(gettext("An account with staff rights cannot be signed in through "
+                                  "a university's LMS. Sign in on this site directly."))
     lti_user.auth_user = user
     lti_user.save(update_fields=["auth_user", "datetime_modified"])
     logger.info("lti: lti user %s linked to user %s by email", lti_user.pk, user.pk)
     return user
+
+
+def _privileged(user: User) -> bool:
+    """An account with rights beyond its own learning (staff, superuser, or a role other than
+    learner): never signed in through a platform, whose word on the email is all there is."""
+    return user.is_staff or user.is_superuser or bool(user_roles(user=user) - {Role.LEARNER})
 
 
 def _account(*, lti_user: LtiUser, link_url_for) -> tuple[User | None, str]:
@@ -130,6 +140,10 @@ def _account(*, lti_user: LtiUser, link_url_for) -> tuple[User | None, str]:
         return lti_user.auth_user, ""
     email = (lti_user.email or "").strip()
     existing = User.objects.filter(email__iexact=email).first() if email else None
+    if existing is not None and _privileged(existing):
+        logger.warning("lti: lti user %s asserted the email of privileged user %s: refused",
+                       lti_user.pk, existing.pk)
+        raise protocol.LaunchRefused("privileged_account", f"user {existing.pk}")
     if existing is not None:
         account_link_request(lti_user=lti_user, user=existing, link_url_for=link_url_for)
         return None, existing.email

@@ -58,6 +58,9 @@ REFUSAL_MESSAGES = {
     "enrolment_refused": gettext_lazy("You could not be enrolled in this programme."),
     "not_instructor": gettext_lazy("Only an instructor may choose content for the course."),
     "unsupported": gettext_lazy("This kind of launch is not supported."),
+    "privileged_account": gettext_lazy(
+        "An account with staff rights on this site has this email address; it cannot be "
+        "signed in through a university's LMS. Sign in on this site directly."),
 }
 
 
