@@ -286,6 +286,12 @@ X_FRAME_OPTIONS = "DENY"
 # Partitioned), so that it works in the platform's iframe; the site's own session and CSRF
 # cookies keep their SameSite=Lax (lms.lti.middleware says why).
 LTI_SESSION_COOKIE_NAME = "lms_lti_session"
+# The platforms' addresses the tool calls (keysets, tokens, line items, scores, rosters): https
+# only, and never an address of a private network, loopback or link-local, so that a registered
+# platform cannot make the site call its neighbours. The demo (DEBUG) and the tests' platform
+# on loopback allow both.
+LTI_ALLOW_HTTP = env.bool("LTI_ALLOW_HTTP", default=DEBUG)
+LTI_ALLOW_PRIVATE_ADDRESSES = env.bool("LTI_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
 SILENCED_SYSTEM_CHECKS = env.list("DJANGO_SILENCED_SYSTEM_CHECKS", default=[])
 
 # --- Wagtail --------------------------------------------------------------------------------

@@ -39,3 +39,7 @@ WHITENOISE_AUTOREFRESH = True
 # Every health test sees the checks' answer of the moment (the public answer's reuse is tested
 # on its own in tests/core/test_status_page.py).
 HEALTH_PUBLIC_CACHE_SECONDS = 0
+# The tests' LTI platform (tests/lti/platform.py) is plain http on loopback;
+# tests/lti/test_red_outbound.py checks the production rule.
+LTI_ALLOW_HTTP = True
+LTI_ALLOW_PRIVATE_ADDRESSES = True

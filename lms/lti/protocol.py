@@ -19,12 +19,15 @@ What it leaves open and this module adds:
 from __future__ import annotations
 
 import http.cookies
+import ipaddress
 import logging
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import jwt
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -210,8 +213,15 @@ def launch_validate(*, request: HttpRequest) -> LtiLaunch:
     models (user, context, membership, resource link). Raises LaunchRefused."""
     body = _unverified_body(request)
     issuer = str(body.get("iss", ""))
-    if issuer and not LtiRegistration.objects.active().filter(issuer=issuer).exists():
+    registrations = list(LtiRegistration.objects.active().filter(issuer=issuer)) \
+        if issuer else []
+    if issuer and not registrations:
         raise LaunchRefused("unknown_platform", issuer)
+    for registration in registrations:  # its keyset is fetched to check the signature
+        refusal = outbound_url_refusal(registration.keyset_url)
+        if refusal is not None:
+            raise LaunchRefused("platform_address", f"keyset URL {registration.keyset_url}: "
+                                                    f"{refusal}")
     message = DjangoMessageLaunch(request, ToolConfig(),
                                   cookie_service=FlowCookieService(_django_request(request)),
                                   launch_data_storage=_storage())
@@ -314,7 +324,40 @@ def deep_link_response(*, launch: LtiLaunch, items: list[DeepLinkItem]) -> tuple
 # --- Services: AGS and NRPS -----------------------------------------------------------------
 
 
+def outbound_url_refusal(url: str) -> str | None:
+    """Why the tool may not call this address of a platform, or None: https only (unless
+    ``LTI_ALLOW_HTTP``) and never an address that is not on the public internet (loopback,
+    private, link-local, reserved; unless ``LTI_ALLOW_PRIVATE_ADDRESSES``), so that a
+    registered platform, or a launch it signs, cannot make the site call its neighbours."""
+    parts = urlsplit(url or "")
+    if parts.scheme != "https" and not (parts.scheme == "http" and settings.LTI_ALLOW_HTTP):
+        return f"not https: {parts.scheme or 'no scheme'}"
+    if not parts.hostname:
+        return "no host"
+    if settings.LTI_ALLOW_PRIVATE_ADDRESSES:
+        return None
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port,
+                                                                proto=socket.IPPROTO_TCP)}
+    except (OSError, ValueError):
+        return None  # unreachable: the call itself fails and is retried or reported
+    for address in sorted(addresses):
+        if not ipaddress.ip_address(address.split("%", 1)[0]).is_global:
+            return f"{parts.hostname} is at a non-public address ({address})"
+    return None
+
+
+def _outbound(what: str, url: str) -> str:
+    refusal = outbound_url_refusal(url)
+    if refusal is not None:
+        logger.warning("lti: refused to call the platform's %s at %s: %s", what, url, refusal)
+        raise PlatformRefused(f"{what}: {refusal}")
+    return url
+
+
 def _connector(registration: LtiRegistration) -> ServiceConnector:
+    _outbound("token URL", registration.token_url)
     return ServiceConnector(registration.to_registration())
 
 
@@ -323,7 +366,9 @@ def _ags(context: LtiContext) -> AssignmentsGradesService:
                                              context.can_query_lineitems,
                                              context.can_publish_scores), strict=True) if ok]
     return AssignmentsGradesService(_connector(context.deployment.registration),
-                                    {"scope": scope, "lineitems": context.lineitems_url})
+                                    {"scope": scope,
+                                     "lineitems": _outbound("line items URL",
+                                                            context.lineitems_url)})
 
 
 def _service_call(what: str, call):
@@ -371,6 +416,7 @@ def score_put(*, context: LtiContext, line_item_url: str, user_sub: str, score: 
     if comment:
         grade.set_comment(comment)
     ags = _ags(context)
+    _outbound("line item URL", line_item_url)
     _service_call("score", lambda: ags.put_grade(grade, LineItem({"id": line_item_url})))
 
 
@@ -378,8 +424,9 @@ def members(*, context: LtiContext) -> list[dict]:
     """The context's members from the platform's names and roles service (NRPS)."""
     if not context.memberships_url:
         raise PlatformRefused("the platform gave no memberships URL (NRPS not enabled)")
-    nrps = NamesRolesProvisioningService(_connector(context.deployment.registration),
-                                         {"context_memberships_url": context.memberships_url})
+    nrps = NamesRolesProvisioningService(
+        _connector(context.deployment.registration),
+        {"context_memberships_url": _outbound("memberships URL", context.memberships_url)})
     return _service_call("memberships", nrps.get_members)
 
 

@@ -47,6 +47,9 @@ REFUSAL_MESSAGES = {
         "This deployment of the tool is not registered here. Ask the platform's administrator "
         "to register its deployment ID."),
     "unknown_platform": gettext_lazy("This platform is not registered with this site."),
+    "platform_address": gettext_lazy(
+        "This platform's registration uses an address the site may not call (it must be "
+        "https on the public internet). Ask the site's administrator to correct it."),
     "missing_target": gettext_lazy("The launch request is incomplete."),
     "bad_token": gettext_lazy("The launch request is incomplete or damaged."),
     "wrong_method": gettext_lazy("The launch request is incomplete or damaged."),
