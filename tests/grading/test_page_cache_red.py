@@ -1,0 +1,86 @@
+"""The learners' page cache (``courses.page_cache``) attacked: what it must never do.
+
+Each test reads a page as the learner would (twice, so that the second comes from the
+cache), makes a change the way the product makes it, and reads the page again; or takes the
+cache away and makes a change a learner depends on (a submission, a grade)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from courses import page_cache
+from courses.models import ModuleProgress
+from courses.page_cache import learner_pages_changed
+from grading.models import Grade, Submission
+from grading.services.grades import submission_autograde
+from grading.services.submissions import submission_create
+from tests.grading.conftest import RIGHT, notebook_with
+from tests.grading.test_page_cache import get, hit, warm
+
+pytestmark = pytest.mark.django_db
+
+# A Redis that is not there (port 1 refuses at once): the production cache, unreachable.
+UNREACHABLE = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                           "LOCATION": "redis://127.0.0.1:1/0"}}
+
+
+@pytest.fixture
+def cache_down(settings):
+    """The default cache unreachable for the test (the settings fixture puts it back)."""
+    settings.CACHES = UNREACHABLE
+
+
+# --- The cache is a cache: its outage never costs a learner's submission or grade ----------
+
+
+def test_a_submission_is_stored_while_the_cache_is_unreachable(released_assignment,
+                                                               enrolled_learner, cache_down):
+    # Given the shared cache down (a Redis restart during a deadline rush)
+    # When the learner submits
+    outcome = submission_create(assignment=released_assignment, learner=enrolled_learner,
+                                data=notebook_with(RIGHT))
+    # Then the submission is stored, as it was before pages were cached
+    assert Submission.objects.filter(pk=outcome.submission.pk).exists()
+
+
+def test_a_grade_is_stored_by_the_worker_while_the_cache_is_unreachable(
+        released_assignment, enrolled_learner, settings):
+    submission = submission_create(assignment=released_assignment, learner=enrolled_learner,
+                                   data=notebook_with(RIGHT)).submission
+    settings.CACHES = UNREACHABLE
+    submission_autograde(submission_id=submission.pk)
+    assert Grade.objects.filter(submission=submission).exists()
+
+
+def test_a_failed_bump_never_breaks_the_transaction_or_its_other_callbacks(
+        enrolled_learner, cache_down, django_capture_on_commit_callbacks):
+    # (grading's enqueue, say, is registered on commit after the page cache's bump)
+    done = []
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        learner_pages_changed(user_ids=[enrolled_learner.pk])
+        transaction.on_commit(lambda: done.append(True))
+    assert done == [True]
+    assert ModuleProgress.objects.count() == 0  # (nothing else was written)
+
+
+def test_a_page_is_rendered_when_the_page_cache_cannot_be_read(client, enrolled_learner,
+                                                               released_assignment,
+                                                               monkeypatch):
+    url = released_assignment.module.url
+    client.force_login(enrolled_learner)
+    warm(client, url)
+    assert hit(get(client, url))
+
+    # When the page cache's reads and writes fail (the tree's cache still answers)
+    class Unreachable:
+        def __getattr__(self, name):
+            def fail(*args, **kwargs):
+                raise ConnectionError("cache unreachable")
+            return fail
+
+    monkeypatch.setattr(page_cache, "cache", Unreachable())
+    # Then the page is rendered, not a server error
+    page = get(client, url)
+    assert not hit(page)
+    assert 'class="assignment__submit"' in page.content.decode()
