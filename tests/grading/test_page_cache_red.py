@@ -6,6 +6,8 @@ cache away and makes a change a learner depends on (a submission, a grade)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import transaction
 
@@ -15,6 +17,7 @@ from courses.page_cache import learner_pages_changed
 from grading.models import Grade, Submission
 from grading.services.grades import submission_autograde
 from grading.services.submissions import submission_create
+from lms.reports.synthetic import synthetic_delete, synthetic_generate
 from tests.grading.conftest import RIGHT, notebook_with
 from tests.grading.test_page_cache import get, hit, warm
 
@@ -84,3 +87,34 @@ def test_a_page_is_rendered_when_the_page_cache_cannot_be_read(client, enrolled_
     page = get(client, url)
     assert not hit(page)
     assert 'class="assignment__submit"' in page.content.decode()
+
+
+# --- Writes without save(): every one moves the versions on ---------------------------------
+
+
+def _seats_left(page) -> str:
+    """The run's "30석 중 29석" (Korean, the site's language)."""
+    cell = re.search(r"(\d+)석 중 (\d+)석", page.content.decode())
+    assert cell is not None
+    return cell.group(2)
+
+
+def test_synthetic_learners_loaded_into_a_run_show_in_its_seats_at_once(client,
+                                                                        enrolled_learner,
+                                                                        programme, run):
+    client.force_login(enrolled_learner)
+    before = warm(client, programme.url)
+    assert hit(get(client, programme.url))
+    # When synthetic learners are loaded (COPY: no save(), no signal) into the open run
+    summary = synthetic_generate(learners=5, years=[run.year], seed=1)
+    assert summary.enrolments == 5
+    # Then the seats left are counted again on the learner's next visit
+    after = get(client, programme.url)
+    assert not hit(after)
+    assert _seats_left(after) != _seats_left(before)
+    get(client, programme.url)
+    # And so when they are removed again (raw DELETE)
+    synthetic_delete()
+    again = get(client, programme.url)
+    assert not hit(again)
+    assert _seats_left(again) == _seats_left(before)
