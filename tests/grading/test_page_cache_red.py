@@ -10,10 +10,14 @@ import re
 
 import pytest
 from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
 
 from courses import page_cache
 from courses.models import ModuleProgress
 from courses.page_cache import learner_pages_changed
+from courses.services.enrolments import enrolment_create
 from grading.models import Grade, Submission
 from grading.services.grades import submission_autograde
 from grading.services.submissions import submission_create
@@ -118,3 +122,63 @@ def test_synthetic_learners_loaded_into_a_run_show_in_its_seats_at_once(client,
     again = get(client, programme.url)
     assert not hit(again)
     assert _seats_left(again) == _seats_left(before)
+
+
+# --- Nobody ever gets a page rendered for someone else --------------------------------------
+
+
+def test_another_person_signing_in_in_the_same_browser_never_gets_the_first_ones_page(
+        client, enrolled_learner, other_learner, released_assignment):
+    url = released_assignment.module.url
+    mine = submission_create(assignment=released_assignment, learner=enrolled_learner,
+                             data=notebook_with(RIGHT)).submission
+    client.force_login(enrolled_learner)
+    warm(client, url)
+    assert hit(get(client, url))
+    secret = client.cookies["csrftoken"].value
+    # When they sign out and another learner signs in in the same browser (the same CSRF
+    # cookie: nothing but the person differs)
+    client.post(reverse("account_logout"))
+    client.force_login(other_learner)
+    client.cookies["csrftoken"] = secret
+    theirs = get(client, url)
+    # Then the page is rendered for the second learner, and kept for them alone
+    assert not hit(theirs)
+    assert reverse("grading:download", args=[mine.pk]) not in theirs.content.decode()
+    get(client, url)  # (their first visit of the module moved their version on)
+    kept = get(client, url)
+    assert hit(kept)
+    assert reverse("grading:download", args=[mine.pk]) not in kept.content.decode()
+
+
+def test_an_enrolled_instructor_and_a_learner_made_staff_are_never_served_kept_pages(
+        client, enrolled_learner, released_assignment, instructor, run):
+    url = released_assignment.module.url
+    # An instructor enrolled in the run as a learner: never kept
+    enrolment_create(learner=instructor, run=run)
+    client.force_login(instructor)
+    for _ in range(3):
+        assert not hit(get(client, url))
+    # A learner whose pages were kept, then made staff by a bare update (no signal)
+    other = Client()
+    other.force_login(enrolled_learner)
+    warm(other, url)
+    assert hit(get(other, url))
+    type(enrolled_learner).objects.filter(pk=enrolled_learner.pk).update(is_staff=True)
+    assert not hit(get(other, url))
+
+
+def test_each_language_of_my_learning_is_kept_and_served_in_its_own(client,
+                                                                      enrolled_learner):
+    urls = {}
+    for code in ("ko", "en"):
+        with translation.override(code):
+            urls[code] = reverse("courses:dashboard")
+    client.force_login(enrolled_learner)
+    for url in urls.values():
+        warm(client, url)
+    for _ in range(2):
+        for code, url in urls.items():
+            page = get(client, url)
+            assert hit(page)
+            assert f'<html lang="{code}">' in page.content.decode()
