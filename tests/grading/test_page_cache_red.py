@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from courses import page_cache
+from courses.checks import page_cache_shared_check
 from courses.models import ModuleProgress
 from courses.page_cache import learner_pages_changed
 from courses.services.enrolments import enrolment_create
@@ -182,3 +183,31 @@ def test_each_language_of_my_learning_is_kept_and_served_in_its_own(client,
             page = get(client, url)
             assert hit(page)
             assert f'<html lang="{code}">' in page.content.decode()
+
+
+# --- Every process shares the versions ------------------------------------------------------
+
+
+def test_the_deploy_check_warns_when_the_page_cache_is_kept_in_each_process(settings):
+    settings.CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert [w.id for w in page_cache_shared_check()] == ["courses.W001"]
+    settings.COURSES_PAGE_CACHE_SECONDS = 0
+    assert page_cache_shared_check() == []
+
+
+@pytest.mark.parametrize("backend", ["django.core.cache.backends.redis.RedisCache",
+                                     "django.core.cache.backends.filebased.FileBasedCache"])
+def test_a_cache_shared_by_the_processes_passes_the_deploy_check(settings, backend,
+                                                                  tmp_path):
+    # Production's Redis; the demo's file cache, one directory for its web, worker and beat
+    # (lms/core/management/commands/demo_env.py)
+    settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": "redis://127.0.0.1:6379/10"
+                                   if "redis" in backend else str(tmp_path)}}
+    assert page_cache_shared_check() == []
+
+
+def test_the_demo_runs_its_processes_on_one_file_cache():
+    from lms.core.management.commands.demo_env import TEMPLATE
+
+    assert "CACHE_URL=filecache://{cache}" in TEMPLATE
