@@ -4,8 +4,11 @@ people browsing. The priority is inherited by everything inside and cannot be ra
 (an unprivileged process may only lower its own)."""
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from django.test import override_settings
 
 from grading.autograder.sandbox import cgroup
@@ -26,28 +29,49 @@ def _tree(pid: int) -> list[int]:
 
 
 def test_every_process_of_both_sandboxes_runs_at_the_lower_priority():
+    # (the worker's own priority as it is: a test runner may itself run under nice)
+    worker = os.getpriority(os.PRIO_PROCESS, 0)
     # Given a pair started with nice 7, ready to grade
     pair = SandboxPair(limits=Limits(nice=7))
     try:
         assert pair.wait_ready(timeout=60)
         # Then bubblewrap and the runners inside it, learner and judge, all run at nice 7
+        # (or the worker's own, when it is lower still)
         for sandbox in (pair.learner, pair.judge):
             processes = _tree(sandbox.process.pid)
             assert len(processes) >= 2  # bubblewrap and the runner it started
-            assert {os.getpriority(os.PRIO_PROCESS, p) for p in processes} == {7}
+            assert {os.getpriority(os.PRIO_PROCESS, p) for p in processes} == {max(7, worker)}
         # And the worker itself keeps its own priority
-        assert os.getpriority(os.PRIO_PROCESS, 0) == 0
+        assert os.getpriority(os.PRIO_PROCESS, 0) == worker
     finally:
         pair.kill()
 
 
 def test_nice_zero_keeps_the_workers_priority():
+    worker = os.getpriority(os.PRIO_PROCESS, 0)
     pair = SandboxPair(limits=Limits(nice=0))
     try:
         assert pair.wait_ready(timeout=60)
-        assert os.getpriority(os.PRIO_PROCESS, pair.learner.process.pid) == 0
+        assert os.getpriority(os.PRIO_PROCESS, pair.learner.process.pid) == worker
     finally:
         pair.kill()
+
+
+@pytest.mark.parametrize(("worker", "nice", "sandbox"), [(0, 10, 10), (5, 10, 10), (3, 7, 7),
+                                                          (12, 10, 12)])
+def test_the_nice_is_the_sandboxes_own_whatever_the_workers(worker, nice, sandbox):
+    # Given a worker that runs at nice ``worker`` (systemd's Nice=, a niced CI runner)
+    # When a sandbox's limits are applied in its child (as Popen's preexec_fn does)
+    code = ("import os; from grading.autograder.sandbox.local import Limits, _limit; "
+            f"_limit(Limits(nice={nice}))(); print(os.getpriority(os.PRIO_PROCESS, 0))")
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
+        cwd=Path(__file__).resolve().parents[2],
+        preexec_fn=lambda: os.nice(max(worker - base, 0)))  # noqa: PLW1509 - a test's child
+    # Then the sandbox runs at that nice value, not at the worker's plus it; never above the
+    # worker's priority
+    assert int(result.stdout) == max(sandbox, base)
 
 
 @override_settings(GRADING_NICE=12)
