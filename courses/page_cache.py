@@ -4,8 +4,9 @@ The course pages ("My learning", the programme, course and module pages) show ea
 their own enrolments, progress, submissions and grades, so no cache can share them between
 people. What they show changes far less often than they are read, though: a learner reloads a
 module page, goes back to "My learning", opens the next module. So each learner's rendered
-page is kept under a key of their own (the user, the language, the path and query, and the
-CSRF secret the page's forms carry) together with the *versions* it was rendered under:
+page is kept under a key of their own (the user, the language, the path, and the CSRF
+secret the page's forms carry; a page asked for with a query string is never kept) together
+with the *versions* it was rendered under:
 
 - the learner's version, moved on by every change to what their pages show of them: an
   enrolment, progress, a submission, a grade, an extension, a certificate, their profile,
@@ -187,8 +188,11 @@ def _plain_learner(user) -> bool:
 
 def page_plan(request: HttpRequest) -> PagePlan | None:
     """The request's plan, or None when its page is never cached: not a plain GET of a
-    signed-in person, the cache is off, or there are messages to show."""
+    signed-in person, the cache is off, or there are messages to show. Nor with a query
+    string: none of these pages reads one, and each different query would be an entry of
+    its own (a learner could fill the shared cache by varying it)."""
     if (settings.COURSES_PAGE_CACHE_SECONDS <= 0 or request.method != "GET"
+            or request.META.get("QUERY_STRING")
             or not request.user.is_authenticated or request.user.is_staff
             or request.user.is_superuser or _has_messages(request)):
         return None

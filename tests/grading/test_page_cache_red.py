@@ -28,6 +28,11 @@ from tests.grading.test_page_cache import get, hit, warm
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def module_url(released_assignment):
+    return released_assignment.module.url
+
 # A Redis that is not there (port 1 refuses at once): the production cache, unreachable.
 UNREACHABLE = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                            "LOCATION": "redis://127.0.0.1:1/0"}}
@@ -211,3 +216,27 @@ def test_the_demo_runs_its_processes_on_one_file_cache():
     from lms.core.management.commands.demo_env import TEMPLATE
 
     assert "CACHE_URL=filecache://{cache}" in TEMPLATE
+
+
+# --- What a learner can make the cache hold -------------------------------------------------
+
+
+def test_a_page_asked_for_with_a_query_string_is_rendered_and_never_kept(client,
+                                                                        enrolled_learner,
+                                                                        module_url):
+    # None of the learners' pages reads a query string; kept, each different one would be an
+    # entry of its own, and a learner could fill the shared cache by varying it.
+    client.force_login(enrolled_learner)
+    warm(client, module_url)
+    kept_before = len(_entries())
+    for n in range(5):
+        for _ in range(2):
+            assert not hit(get(client, f"{module_url}?n={n}"))
+    assert len(_entries()) == kept_before
+    assert hit(get(client, module_url))
+
+
+def _entries() -> list[str]:
+    from django.core.cache import cache
+
+    return [key for key in cache._cache if f"{page_cache.KEY_PREFIX}:entry:" in key]
