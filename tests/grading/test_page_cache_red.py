@@ -6,23 +6,25 @@ cache away and makes a change a learner depends on (a submission, a grade)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from courses import page_cache
 from courses.checks import page_cache_shared_check
-from courses.models import ModuleProgress
+from courses.models import Enrolment, ModuleProgress, ProgrammeRun
 from courses.page_cache import learner_pages_changed
 from courses.services.enrolments import enrolment_create
 from grading.models import Grade, Submission
 from grading.services.grades import submission_autograde
 from grading.services.submissions import submission_create
 from lms.reports.synthetic import synthetic_delete, synthetic_generate
+from tests.courses.learner_side import profile_complete
 from tests.grading.conftest import RIGHT, notebook_with
 from tests.grading.test_page_cache import get, hit, warm
 
@@ -240,3 +242,27 @@ def _entries() -> list[str]:
     from django.core.cache import cache
 
     return [key for key in cache._cache if f"{page_cache.KEY_PREFIX}:entry:" in key]
+
+
+# --- Time: a kept page may show a window that has just closed; the action never follows it -
+
+
+def test_an_enrol_button_kept_past_the_window_is_refused_by_the_service(client, learner,
+                                                                        programme, run):
+    profile_complete(learner)
+    client.force_login(learner)
+    page = warm(client, programme.url)
+    assert reverse("courses:enrol", args=[run.pk]) in page.content.decode()
+    assert hit(get(client, programme.url))
+    # When the window closes (time passing: nothing is saved, no version moves)
+    ProgrammeRun.objects.filter(pk=run.pk).update(
+        enrolment_closes_at=timezone.now() - dt.timedelta(seconds=1))
+    kept = get(client, programme.url)
+    assert hit(kept)  # (within COURSES_PAGE_CACHE_SECONDS: accepted)
+    # Then the button the kept page still shows enrols nobody
+    client.post(reverse("courses:enrol", args=[run.pk]))
+    assert not Enrolment.objects.filter(learner=learner).exists()
+    # And the refusal's message comes with a page rendered afresh, showing the window closed
+    after = get(client, programme.url)
+    assert not hit(after)
+    assert reverse("courses:enrol", args=[run.pk]) not in after.content.decode()
