@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 import pytest
 from django.db import transaction
@@ -19,12 +20,21 @@ from courses import page_cache
 from courses.checks import page_cache_shared_check
 from courses.models import Enrolment, ModuleProgress, ProgrammeRun
 from courses.page_cache import learner_pages_changed
-from courses.services.enrolments import enrolment_create
-from grading.models import Grade, Submission
-from grading.services.grades import submission_autograde
-from grading.services.submissions import submission_create
+from courses.services.enrolments import (
+    enrolment_create,
+    enrolment_drop,
+    enrolments_bulk_create,
+)
+from grading.models import AssignmentDataFile, Extension, Grade, Submission
+from grading.services.assignments import assignment_release_request, data_file_add
+from grading.services.extensions import extension_grant
+from grading.services.grades import grade_manual_set, submission_autograde
+from grading.services.submissions import regrade_request, submission_create
+from lms.certificates.models import Certificate
+from lms.certificates.services import certificate_name_visibility_set, certificate_revoke
 from lms.reports.synthetic import synthetic_delete, synthetic_generate
 from tests.courses.learner_side import profile_complete
+from tests.factories import UserFactory
 from tests.grading.conftest import RIGHT, notebook_with
 from tests.grading.test_page_cache import get, hit, warm
 
@@ -34,6 +44,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def module_url(released_assignment):
     return released_assignment.module.url
+
+
+@pytest.fixture
+def signed_in(client, enrolled_learner):
+    client.force_login(enrolled_learner)
+    return client
 
 # A Redis that is not there (port 1 refuses at once): the production cache, unreachable.
 UNREACHABLE = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -105,8 +121,12 @@ def test_a_page_is_rendered_when_the_page_cache_cannot_be_read(client, enrolled_
 
 
 def _seats_left(page) -> str:
+    return _seats_left_of(page.content.decode())
+
+
+def _seats_left_of(html: str) -> str:
     """The run's "30석 중 29석" (Korean, the site's language)."""
-    cell = re.search(r"(\d+)석 중 (\d+)석", page.content.decode())
+    cell = re.search(r"(\d+)석 중 (\d+)석", html)
     assert cell is not None
     return cell.group(2)
 
@@ -266,3 +286,84 @@ def test_an_enrol_button_kept_past_the_window_is_refused_by_the_service(client, 
     after = get(client, programme.url)
     assert not hit(after)
     assert reverse("courses:enrol", args=[run.pk]) not in after.content.decode()
+
+
+# --- Every way the product changes what a learner's page shows moves it on ------------------
+
+
+def _moves_on(client, url, change) -> tuple[str, str]:
+    """The page before (kept) and after ``change``: rendered afresh."""
+    before = warm(client, url)
+    assert hit(get(client, url))
+    change()
+    after = get(client, url)
+    assert not hit(after)
+    return before.content.decode(), after.content.decode()
+
+
+def test_a_regrade_and_a_hand_graded_cell_show_at_once(signed_in, module_url, graded,
+                                                       instructor):
+    before, after = _moves_on(signed_in, module_url, lambda: regrade_request(
+        submissions=Submission.objects.filter(pk=graded.pk), actor=instructor))
+    assert "spinner" in after
+    assert "spinner" not in before
+    submission_autograde(submission_id=graded.pk)
+    grade = Grade.objects.get(submission=graded)
+    before, after = _moves_on(signed_in, module_url, lambda: grade_manual_set(
+        grade=grade, grade_id="why", score=Decimal("1"), actor=instructor))
+    assert before != after
+
+
+def test_data_files_and_a_release_check_show_at_once(signed_in, module_url,
+                                                     released_assignment):
+    before, after = _moves_on(signed_in, module_url, lambda: data_file_add(
+        assignment=released_assignment, name="sensors.csv", data=b"t,v\n1,2\n"))
+    assert "sensors.csv" in after
+    assert "sensors.csv" not in before
+    _moves_on(signed_in, module_url,
+              lambda: assignment_release_request(assignment=released_assignment))
+    before, after = _moves_on(signed_in, module_url,
+                              lambda: AssignmentDataFile.objects.filter(
+                                  name="sensors.csv").delete())
+    assert "sensors.csv" in before
+    assert "sensors.csv" not in after
+
+
+def test_an_extension_revoked_shows_at_once(signed_in, module_url, released_assignment,
+                                            enrolled_learner, instructor):
+    extension_grant(assignment=released_assignment, learner=enrolled_learner,
+                    due_at=timezone.now() + dt.timedelta(days=40), reason="illness",
+                    actor=instructor)
+    before, after = _moves_on(signed_in, module_url,
+                              lambda: Extension.objects.filter(
+                                  learner=enrolled_learner).delete())
+    assert before != after
+
+
+def test_a_bulk_enrolment_and_a_staff_drop_show_at_once(signed_in, programme, run,
+                                                        enrolled_learner):
+    other = UserFactory()
+    before, after = _moves_on(signed_in, programme.url, lambda: enrolments_bulk_create(
+        run=run, data=f"email\n{other.email}\n".encode()))
+    assert _seats_left_of(before) != _seats_left_of(after)
+    dashboard = reverse("courses:dashboard")
+    before, after = _moves_on(signed_in, dashboard, lambda: enrolment_drop(
+        enrolment=enrolled_learner.enrolments.get(), reason="moved abroad"))
+    assert before != after
+
+
+def test_a_certificate_revoked_or_its_name_shown_shows_at_once(signed_in, enrolled_learner,
+                                                               run, programme_staff):
+    certificate = Certificate.objects.create(
+        enrolment=enrolled_learner.enrolments.get(run=run), serial=f"AIMD-{run.year}-000042",
+        holder_name="김하늘", programme_title="제조 AI 기초 과정",
+        programme_title_en="AI for Manufacturing", hours=120, issued_at=timezone.now())
+    dashboard = reverse("courses:dashboard")
+    before, after = _moves_on(signed_in, dashboard, lambda: certificate_name_visibility_set(
+        certificate=certificate, learner=enrolled_learner, show=True))
+    assert "김하늘" in after
+    assert "김하늘" not in before
+    before, after = _moves_on(signed_in, dashboard, lambda: certificate_revoke(
+        certificate=certificate, reason="copied work", actor=programme_staff))
+    assert reverse("certificates:pdf", args=[certificate.serial]) in before
+    assert reverse("certificates:pdf", args=[certificate.serial]) not in after
