@@ -11,6 +11,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -367,3 +368,28 @@ def test_a_certificate_revoked_or_its_name_shown_shows_at_once(signed_in, enroll
         certificate=certificate, reason="copied work", actor=programme_staff))
     assert reverse("certificates:pdf", args=[certificate.serial]) in before
     assert reverse("certificates:pdf", args=[certificate.serial]) not in after
+
+
+def test_a_group_given_the_admin_shows_its_learners_the_admin_link_at_once(signed_in,
+                                                                          enrolled_learner):
+    # Given a learner in a group of Wagtail's (not a role: their pages are kept) that may not
+    # enter the admin yet
+    editors = Group.objects.create(name="Reviewers")
+    enrolled_learner.groups.add(editors)
+    dashboard = reverse("courses:dashboard")
+    admin_link = f'href="{reverse("wagtailadmin_home")}"'
+    # When the group is given the admin (the admin's group form: its permissions set)
+    before, after = _moves_on(signed_in, dashboard, lambda: editors.permissions.add(
+        Permission.objects.get(content_type__app_label="wagtailadmin",
+                               codename="access_admin")))
+    # Then the learner's header offers it at once
+    assert admin_link not in before
+    assert admin_link in after
+    # And likewise when it is taken from the group, and given to the learner alone
+    access = Permission.objects.get(content_type__app_label="wagtailadmin",
+                                    codename="access_admin")
+    before, after = _moves_on(signed_in, dashboard, lambda: editors.permissions.clear())
+    assert admin_link not in after
+    before, after = _moves_on(signed_in, dashboard,
+                              lambda: enrolled_learner.user_permissions.add(access))
+    assert admin_link in after
