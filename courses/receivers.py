@@ -125,6 +125,10 @@ def connect() -> None:
                         dispatch_uid="courses-pages-user-permissions")
     m2m_changed.connect(_on_group_permissions_changed, sender=Group.permissions.through,
                         dispatch_uid="courses-pages-group-permissions")
+    # A group deleted takes its memberships with it, without an m2m signal (its members' roles
+    # and admin link): every page.
+    post_delete.connect(_on_shared_row_changed, sender=Group,
+                        dispatch_uid="courses-pages-group-deleted")
     for model in {Page, *get_page_models(), Site, Locale, PageViewRestriction}:
         for signal in (post_save, post_delete):
             signal.connect(_on_tree_changed, sender=model,

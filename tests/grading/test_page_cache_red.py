@@ -393,3 +393,16 @@ def test_a_group_given_the_admin_shows_its_learners_the_admin_link_at_once(signe
     before, after = _moves_on(signed_in, dashboard,
                               lambda: enrolled_learner.user_permissions.add(access))
     assert admin_link in after
+
+
+def test_a_group_deleted_takes_its_admin_link_from_its_learners_at_once(signed_in,
+                                                                       enrolled_learner):
+    reviewers = Group.objects.create(name="Reviewers")
+    reviewers.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin",
+                                                     codename="access_admin"))
+    enrolled_learner.groups.add(reviewers)
+    admin_link = f'href="{reverse("wagtailadmin_home")}"'
+    # (the memberships go with the group: no m2m signal)
+    before, after = _moves_on(signed_in, reverse("courses:dashboard"), reviewers.delete)
+    assert admin_link in before
+    assert admin_link not in after
