@@ -33,6 +33,7 @@ from grading.services.grades import grade_manual_set, submission_autograde
 from grading.services.submissions import regrade_request, submission_create
 from lms.certificates.models import Certificate
 from lms.certificates.services import certificate_name_visibility_set, certificate_revoke
+from lms.lti.middleware import LTI_SESSION_KEY
 from lms.reports.synthetic import synthetic_delete, synthetic_generate
 from tests.courses.learner_side import profile_complete
 from tests.factories import UserFactory
@@ -406,3 +407,30 @@ def test_a_group_deleted_takes_its_admin_link_from_its_learners_at_once(signed_i
     before, after = _moves_on(signed_in, reverse("courses:dashboard"), reviewers.delete)
     assert admin_link in before
     assert admin_link not in after
+
+
+def test_a_page_kept_in_a_launched_frame_is_framed_only_there(client, enrolled_learner,
+                                                               module_url, settings):
+    platform = "https://lms.univ.example.kr"
+    # Given the learner's session started by a launch (its own cookie), and their own
+    # session at the top level of the same browser, with the same CSRF cookie (a browser
+    # that does not partition cookies): the same key in the page cache
+    client.force_login(enrolled_learner)
+    top = Client()
+    top.force_login(enrolled_learner)  # (signing in moves the learner's version on)
+    framed = client.session
+    framed[LTI_SESSION_KEY] = {"origins": [platform], "registration": 1}
+    framed.save()
+    client.cookies[settings.LTI_SESSION_COOKIE_NAME] = framed.session_key
+    warm(client, module_url)
+    in_frame = get(client, module_url)
+    assert hit(in_frame)
+    top.cookies["csrftoken"] = client.cookies["csrftoken"].value
+    at_top = get(top, module_url)
+    assert hit(at_top)  # the page kept in the frame
+    # Then each is framed as its session says: by the platform in the frame, by nobody at
+    # the top
+    assert f"frame-ancestors {platform}" in in_frame["Content-Security-Policy"]
+    assert "X-Frame-Options" not in in_frame
+    assert "frame-ancestors 'none'" in at_top["Content-Security-Policy"]
+    assert at_top["X-Frame-Options"] == "DENY"
