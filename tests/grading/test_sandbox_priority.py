@@ -95,3 +95,18 @@ def test_cgroup_v2_with_the_cpu_controller_gives_the_sandboxes_the_weight_of_the
     assert (parent / "cpu.weight").read_text() == "11"
     assert cgroup.cpu_weight(0) == 100
     assert (group.paths[0] / "pids.max").read_text() == "40"
+
+
+def test_a_worker_started_again_with_nice_zero_gives_the_sandboxes_their_weight_back(
+        tmp_path, monkeypatch):
+    # Given the sandboxes' parent left at nice 10's weight by an earlier worker
+    (tmp_path / "cgroup.controllers").write_text("cpu pids memory\n")
+    parent = tmp_path / cgroup.PARENT
+    parent.mkdir()
+    (parent / "cpu.weight").write_text("11\n")
+    monkeypatch.setattr(cgroup, "ROOT", tmp_path)
+    # When a worker configured with GRADING_NICE=0 (keep the priority) makes a group
+    group = cgroup.SandboxCgroup(tasks=40, memory_bytes=2**30, nice=0)
+    # Then the parent competes at the default weight again, as the setting says
+    assert group.active
+    assert (parent / "cpu.weight").read_text() == "100"
