@@ -434,3 +434,34 @@ def test_a_page_kept_in_a_launched_frame_is_framed_only_there(client, enrolled_l
     assert "X-Frame-Options" not in in_frame
     assert "frame-ancestors 'none'" in at_top["Content-Security-Policy"]
     assert at_top["X-Frame-Options"] == "DENY"
+
+
+def test_a_change_rolled_back_costs_one_render_and_shows_nothing(signed_in, module_url,
+                                                                 released_assignment,
+                                                                 enrolled_learner, instructor):
+    kept = warm(signed_in, module_url)
+    assert hit(get(signed_in, module_url))
+
+    class Abandoned(Exception):
+        pass
+
+    def grant_then_fail() -> None:
+        with transaction.atomic():
+            extension_grant(assignment=released_assignment, learner=enrolled_learner,
+                            due_at=timezone.now() + dt.timedelta(days=30), reason="illness",
+                            actor=instructor)
+            raise Abandoned
+
+    # When an extension is granted in a transaction that then rolls back
+    with pytest.raises(Abandoned):
+        grant_then_fail()
+    # Then the page is rendered once more (the version moved when the change was made), the
+    # same as before but for its forms' masked CSRF token, and kept again
+    again = get(signed_in, module_url)
+    assert not hit(again)
+    assert _unmasked(again.content) == _unmasked(kept.content)
+    assert hit(get(signed_in, module_url))
+
+
+def _unmasked(content: bytes) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", content.decode())
