@@ -16,6 +16,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
+from wagtail.models import PageViewRestriction
 
 from courses import page_cache
 from courses.checks import page_cache_shared_check
@@ -465,3 +466,18 @@ def test_a_change_rolled_back_costs_one_render_and_shows_nothing(signed_in, modu
 
 def _unmasked(content: bytes) -> str:
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", content.decode())
+
+
+def test_a_view_restriction_added_above_a_kept_page_is_enforced_at_once(signed_in,
+                                                                        module_url,
+                                                                        programme):
+    warm(signed_in, module_url)
+    assert hit(get(signed_in, module_url))
+    # When the programme is restricted to a group the learner is not in
+    restriction = PageViewRestriction.objects.create(
+        page=programme, restriction_type=PageViewRestriction.GROUPS)
+    restriction.groups.set([Group.objects.create(name="Pilot cohort")])
+    # Then the module page under it is refused, never served from the cache
+    refused = signed_in.get(module_url)
+    assert refused.status_code != 200
+    assert not hit(refused)
