@@ -7,6 +7,7 @@ class CoursesConfig(AppConfig):
     verbose_name = _("Courses")
 
     def ready(self):
-        from courses import receivers  # deferred: ready(), once the models are loaded
+        # deferred: ready(), once the models are loaded (checks: registered by the import)
+        from courses import checks, receivers  # noqa: F401
 
         receivers.connect()

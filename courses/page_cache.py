@@ -4,8 +4,9 @@ The course pages ("My learning", the programme, course and module pages) show ea
 their own enrolments, progress, submissions and grades, so no cache can share them between
 people. What they show changes far less often than they are read, though: a learner reloads a
 module page, goes back to "My learning", opens the next module. So each learner's rendered
-page is kept under a key of their own (the user, the language, the path and query, and the
-CSRF secret the page's forms carry) together with the *versions* it was rendered under:
+page is kept under a key of their own (the user, the language, the path, and the CSRF
+secret the page's forms carry; a page asked for with a query string is never kept) together
+with the *versions* it was rendered under:
 
 - the learner's version, moved on by every change to what their pages show of them: an
   enrolment, progress, a submission, a grade, an extension, a certificate, their profile,
@@ -29,12 +30,16 @@ Only plain learners' pages are kept: not staff, instructors, programme staff or 
 (their pages carry editing links and other people's work), never a preview, a page under a
 view restriction, a page with messages to show, or a response that sets a cookie or changes
 the session. A hit costs one round trip to the cache and no query of its own.
+
+The cache is a cache: when it cannot be reached, a change is still made (its bump is logged,
+never raised into the submission or grade that called it) and a page is rendered, not kept.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -49,6 +54,8 @@ from courses.caching import TREE_VERSION_KEY, tree_version
 from lms.accounts.models import Role
 from lms.accounts.selectors import user_roles
 
+logger = logging.getLogger(__name__)
+
 # Part of every key: a deploy that changes what an entry holds changes this.
 KEY_PREFIX = "courses:page:1"
 SHARED_VERSION_KEY = f"{KEY_PREFIX}:shared"
@@ -59,11 +66,17 @@ def _learner_version_key(user_id: int) -> str:
 
 
 def _bump(keys: list[str]) -> None:
-    for key in keys:
-        try:
-            cache.incr(key)
-        except ValueError:  # not in the cache: a new version from the clock
-            cache.set(key, time.time_ns(), timeout=None)
+    # Called from the receivers of every write a learner depends on (a submission, a grade):
+    # a cache that cannot be reached must never cost that write. Its entries are then
+    # unreachable too, and expire within COURSES_PAGE_CACHE_SECONDS.
+    try:
+        for key in keys:
+            try:
+                cache.incr(key)
+            except ValueError:  # not in the cache: a new version from the clock
+                cache.set(key, time.time_ns(), timeout=None)
+    except Exception:  # noqa: BLE001 - any cache failure: the write goes on, logged
+        logger.exception("learners' page cache: could not move %s on", ", ".join(keys))
 
 
 def _bump_now_and_on_commit(keys: list[str]) -> None:
@@ -116,7 +129,16 @@ class PagePlan:
         self.versions: tuple | None = None
 
     def lookup(self) -> HttpResponse | None:
-        """The cached page when every version still matches (one round trip), else None."""
+        """The cached page when every version still matches (one round trip), else None
+        (also when the cache cannot be read: the page is then rendered and not kept)."""
+        try:
+            return self._lookup()
+        except Exception:  # noqa: BLE001 - any cache failure: render the page
+            logger.exception("learners' page cache: could not read %s", self.key)
+            self.versions = None
+            return None
+
+    def _lookup(self) -> HttpResponse | None:
         keys = [TREE_VERSION_KEY, _learner_version_key(self.user_id), SHARED_VERSION_KEY]
         found = cache.get_many([self.key, *keys])
         current = tuple(found.get(k) for k in keys)
@@ -148,7 +170,10 @@ class PagePlan:
                    if name.lower() not in ("set-cookie", "vary")]
         entry = _Entry(versions=self.versions, content=response.content, headers=headers,
                        module_key=getattr(request, "lms_page_cache_module_key", None))
-        cache.set(self.key, entry, timeout=settings.COURSES_PAGE_CACHE_SECONDS)
+        try:
+            cache.set(self.key, entry, timeout=settings.COURSES_PAGE_CACHE_SECONDS)
+        except Exception:  # noqa: BLE001 - any cache failure: the page is simply not kept
+            logger.exception("learners' page cache: could not keep %s", self.key)
 
 
 def _has_messages(request: HttpRequest) -> bool:
@@ -163,8 +188,11 @@ def _plain_learner(user) -> bool:
 
 def page_plan(request: HttpRequest) -> PagePlan | None:
     """The request's plan, or None when its page is never cached: not a plain GET of a
-    signed-in person, the cache is off, or there are messages to show."""
+    signed-in person, the cache is off, or there are messages to show. Nor with a query
+    string: none of these pages reads one, and each different query would be an entry of
+    its own (a learner could fill the shared cache by varying it)."""
     if (settings.COURSES_PAGE_CACHE_SECONDS <= 0 or request.method != "GET"
+            or request.META.get("QUERY_STRING")
             or not request.user.is_authenticated or request.user.is_staff
             or request.user.is_superuser or _has_messages(request)):
         return None

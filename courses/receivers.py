@@ -13,6 +13,7 @@ from an older tree.
 """
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from wagtail.models import Locale, Page, PageViewRestriction, Site, get_page_models
@@ -76,6 +77,7 @@ def _on_user_changed(sender, instance, **kwargs):
 
 
 def _on_groups_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    # (also a user's own permissions, which the header's admin link reads)
     if action.startswith("post_"):
         # user.groups.add(...) names the user; group.user_set.add(...) the users (or, for a
         # clear, none: then every page).
@@ -85,6 +87,13 @@ def _on_groups_changed(sender, instance, action, reverse, pk_set, **kwargs):
             learner_pages_changed(user_ids=pk_set)
         else:
             shared_pages_changed()
+
+
+def _on_group_permissions_changed(sender, action, **kwargs):
+    # A group given or denied the admin: its members' header (the admin link). Rare, an
+    # administrator's change: every page.
+    if action.startswith("post_"):
+        shared_pages_changed()
 
 
 def page_cache_connect(*, learner_models=(), shared_models=()) -> None:
@@ -112,6 +121,14 @@ def connect() -> None:
                        dispatch_uid=f"courses-pages-{signal is post_save}-user")
     m2m_changed.connect(_on_groups_changed, sender=user_model.groups.through,
                         dispatch_uid="courses-pages-groups")
+    m2m_changed.connect(_on_groups_changed, sender=user_model.user_permissions.through,
+                        dispatch_uid="courses-pages-user-permissions")
+    m2m_changed.connect(_on_group_permissions_changed, sender=Group.permissions.through,
+                        dispatch_uid="courses-pages-group-permissions")
+    # A group deleted takes its memberships with it, without an m2m signal (its members' roles
+    # and admin link): every page.
+    post_delete.connect(_on_shared_row_changed, sender=Group,
+                        dispatch_uid="courses-pages-group-deleted")
     for model in {Page, *get_page_models(), Site, Locale, PageViewRestriction}:
         for signal in (post_save, post_delete):
             signal.connect(_on_tree_changed, sender=model,

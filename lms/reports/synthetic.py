@@ -37,6 +37,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from courses.models import Enrolment, EnrolmentStatus, ProgrammePage, ProgrammeRun
+from courses.page_cache import shared_pages_changed
 from lms.accounts.models import LearnerProfile, Role, User
 from lms.accounts.services import role_group
 from lms.certificates.models import Certificate, CertificateSerial, serial_format
@@ -461,6 +462,8 @@ def synthetic_generate(*, learners: int, years: list[int] | None = None, seed: i
                          f"{summary.certificates:,} certificates ({seconds:.0f} s)")
         for counter in serials.values():
             counter.save(update_fields=["last"])
+        # The rows went in without signals: the runs' seats left show on every learner's page.
+        shared_pages_changed()
     if connection.vendor == "postgresql":
         # The planner's row counts, refreshed now rather than by autovacuum some time later:
         # with the old ones it would pick nested loops for tables that just grew a hundredfold.
@@ -512,6 +515,7 @@ def synthetic_delete(*, progress: Callable[[str], None] | None = None) -> int:
             raise SyntheticDataError(
                 "Some synthetic learners have data the generator did not make, so they were "
                 f"left in place; remove it first ({error}).") from None
+        shared_pages_changed()  # as after generating: the seats left
     statistics_catch_up()  # as after generating
     cache.delete(SYNTHETIC_COUNT_KEY)
     if progress:

@@ -14,6 +14,8 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "lms.example.kr",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/lms",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    # One cache for every process (courses.W001: the learners' page cache needs it).
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
     "EMAIL_URL": "smtp+tls://mailer:secret@mail.example.kr:587",
 }
 

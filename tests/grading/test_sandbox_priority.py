@@ -4,8 +4,11 @@ people browsing. The priority is inherited by everything inside and cannot be ra
 (an unprivileged process may only lower its own)."""
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from django.test import override_settings
 
 from grading.autograder.sandbox import cgroup
@@ -26,28 +29,49 @@ def _tree(pid: int) -> list[int]:
 
 
 def test_every_process_of_both_sandboxes_runs_at_the_lower_priority():
+    # (the worker's own priority as it is: a test runner may itself run under nice)
+    worker = os.getpriority(os.PRIO_PROCESS, 0)
     # Given a pair started with nice 7, ready to grade
     pair = SandboxPair(limits=Limits(nice=7))
     try:
         assert pair.wait_ready(timeout=60)
         # Then bubblewrap and the runners inside it, learner and judge, all run at nice 7
+        # (or the worker's own, when it is lower still)
         for sandbox in (pair.learner, pair.judge):
             processes = _tree(sandbox.process.pid)
             assert len(processes) >= 2  # bubblewrap and the runner it started
-            assert {os.getpriority(os.PRIO_PROCESS, p) for p in processes} == {7}
+            assert {os.getpriority(os.PRIO_PROCESS, p) for p in processes} == {max(7, worker)}
         # And the worker itself keeps its own priority
-        assert os.getpriority(os.PRIO_PROCESS, 0) == 0
+        assert os.getpriority(os.PRIO_PROCESS, 0) == worker
     finally:
         pair.kill()
 
 
 def test_nice_zero_keeps_the_workers_priority():
+    worker = os.getpriority(os.PRIO_PROCESS, 0)
     pair = SandboxPair(limits=Limits(nice=0))
     try:
         assert pair.wait_ready(timeout=60)
-        assert os.getpriority(os.PRIO_PROCESS, pair.learner.process.pid) == 0
+        assert os.getpriority(os.PRIO_PROCESS, pair.learner.process.pid) == worker
     finally:
         pair.kill()
+
+
+@pytest.mark.parametrize(("worker", "nice", "sandbox"), [(0, 10, 10), (5, 10, 10), (3, 7, 7),
+                                                          (12, 10, 12)])
+def test_the_nice_is_the_sandboxes_own_whatever_the_workers(worker, nice, sandbox):
+    # Given a worker that runs at nice ``worker`` (systemd's Nice=, a niced CI runner)
+    # When a sandbox's limits are applied in its child (as Popen's preexec_fn does)
+    code = ("import os; from grading.autograder.sandbox.local import Limits, _limit; "
+            f"_limit(Limits(nice={nice}))(); print(os.getpriority(os.PRIO_PROCESS, 0))")
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
+        cwd=Path(__file__).resolve().parents[2],
+        preexec_fn=lambda: os.nice(max(worker - base, 0)))  # noqa: PLW1509 - a test's child
+    # Then the sandbox runs at that nice value, not at the worker's plus it; never above the
+    # worker's priority
+    assert int(result.stdout) == max(sandbox, base)
 
 
 @override_settings(GRADING_NICE=12)
@@ -71,3 +95,18 @@ def test_cgroup_v2_with_the_cpu_controller_gives_the_sandboxes_the_weight_of_the
     assert (parent / "cpu.weight").read_text() == "11"
     assert cgroup.cpu_weight(0) == 100
     assert (group.paths[0] / "pids.max").read_text() == "40"
+
+
+def test_a_worker_started_again_with_nice_zero_gives_the_sandboxes_their_weight_back(
+        tmp_path, monkeypatch):
+    # Given the sandboxes' parent left at nice 10's weight by an earlier worker
+    (tmp_path / "cgroup.controllers").write_text("cpu pids memory\n")
+    parent = tmp_path / cgroup.PARENT
+    parent.mkdir()
+    (parent / "cpu.weight").write_text("11\n")
+    monkeypatch.setattr(cgroup, "ROOT", tmp_path)
+    # When a worker configured with GRADING_NICE=0 (keep the priority) makes a group
+    group = cgroup.SandboxCgroup(tasks=40, memory_bytes=2**30, nice=0)
+    # Then the parent competes at the default weight again, as the setting says
+    assert group.active
+    assert (parent / "cpu.weight").read_text() == "100"

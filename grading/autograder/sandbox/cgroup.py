@@ -64,8 +64,9 @@ class SandboxCgroup:
                         (parent / "cgroup.subtree_control").write_text("+pids +memory")
                     # With the cpu controller on, the groups compete with the site's processes
                     # as one unit, where the sandboxes' nice does not reach: the parent gets
-                    # the weight of that nice instead.
-                    if nice > 0 and (parent / "cpu.weight").is_file():
+                    # the weight of that nice instead (nice 0: the default weight back, which
+                    # an earlier worker with another nice may have lowered).
+                    if (parent / "cpu.weight").is_file():
                         with contextlib.suppress(OSError):
                             (parent / "cpu.weight").write_text(str(cpu_weight(nice)))
                 path = parent / name

@@ -61,9 +61,10 @@ class Limits:
     mounts (the work directory, ``disk_bytes``, ``/tmp``, ``tmp_bytes``, and ``/dev/shm``,
     ``SHM_BYTES``; ``/dev`` itself is read-only), so that
     nothing a submission does, in memory or on its disks, goes past it. Processes cannot be
-    made at all (seccomp); ``threads`` caps the threads. ``nice`` lowers the sandbox's CPU
-    priority: under load the site's pages and the workers' own bookkeeping go first, and a
-    submission that spins cannot slow down the people browsing (0 keeps the priority).
+    made at all (seccomp); ``threads`` caps the threads. ``nice`` is the sandbox's CPU
+    priority (a nice value, never above the worker's own): under load the site's pages and
+    the workers' own bookkeeping go first, and a submission that spins cannot slow down the
+    people browsing (0 keeps the worker's priority).
     """
 
     cpu_seconds: int = 60
@@ -149,8 +150,12 @@ def _limit(limits: Limits, group: SandboxCgroup | None = None):
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if limits.nice > 0:
-            os.nice(limits.nice)  # bubblewrap and the runner inherit it; they cannot undo it
+        # The nice value itself, as the setting names it (``os.nice`` would add it to the
+        # worker's own: a worker started at nice 5 would run its sandboxes at 15); never
+        # above the worker's priority. Bubblewrap and the runner inherit it; they cannot undo
+        # it.
+        if limits.nice > os.getpriority(os.PRIO_PROCESS, 0):
+            os.setpriority(os.PRIO_PROCESS, 0, limits.nice)
 
     return apply
 
