@@ -188,7 +188,7 @@ def test_emails_are_queued_when_the_transaction_commits(completion, learner, set
     assert delay.call_args.args[0]["to"] == [learner.email]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_runs_send_one_invitation(learner, run):
     consent(learner)
     certify(learner, run)
