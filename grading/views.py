@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from courses.page_cache import cached_learner_page
 from grading.autograder.notebooks import NotebookInvalid
 from grading.hub import HubError, HubNotFound, HubUnavailable
 from grading.lab import (
@@ -178,11 +179,9 @@ def _receipt(request, assignment, outcome):
     return _answer(request, assignment, ok=True, message=message)
 
 
-@login_required
-@require_GET
-def panel(request: HttpRequest, key: str) -> HttpResponse:
-    """The assignment's panel of the module page, for the page's script to refresh."""
+def _panel(request: HttpRequest, key: str) -> HttpResponse:
     assignment = get_object_or_404(Assignment.objects.select_related("module"), key=key)
+    request.lms_page_cacheable = True
     context = assignment_panel_context(request, assignment)
     html = render_to_string("grading/assignment_panel.html", context, request=request)
     response = HttpResponse(html)
@@ -191,6 +190,19 @@ def panel(request: HttpRequest, key: str) -> HttpResponse:
     response["X-Grading-Pending"] = "1" if context["state"].pending else "0"
     response["Cache-Control"] = "no-store"
     return response
+
+
+_panel_cached = cached_learner_page(_panel)
+
+
+@login_required
+@require_GET
+def panel(request: HttpRequest, key: str) -> HttpResponse:
+    """The assignment's panel of the module page, for the page's script to refresh while a
+    grade is pending. A deadline's 400 learners poll it: a plain learner's panel comes from
+    their page cache (``courses.page_cache``) until their submissions, grades or extensions,
+    or the assignment, change, which is what moves it on."""
+    return _panel_cached(request, key)
 
 
 def assignment_panel_context(request: HttpRequest, assignment: Assignment | None) -> dict:

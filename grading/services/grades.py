@@ -224,8 +224,21 @@ def grade_snapshot(grade: Grade) -> dict:
             else str(grade.override_score), "score": str(grade.score)}
 
 
+def _source_notebook(assignment: Assignment) -> nbformat.NotebookNode | None:
+    """The assignment's released source (else its source), parsed; None if unreadable."""
+    try:
+        with (assignment.released_source or assignment.source).open("rb") as stream:
+            return nbformat.reads(stream.read().decode(), as_version=4)
+    except (OSError, ValueError):
+        return None
+
+
 def grade_store(*, submission_id: int, result: GradeResult, feedback: dict[str, str],
                  source_sha256: str, duration_ms: int, started_at) -> Grade:
+    # The source is read before the submission's row is locked: a learner polling their
+    # panel, or submitting again, never waits on file reads and parsing.
+    assignment = Assignment.objects.filter(submissions__pk=submission_id).first()
+    source_nb = _source_notebook(assignment) if assignment is not None else None
     with transaction.atomic():
         submission = (Submission.objects.select_for_update().select_related("assignment")
                       .get(pk=submission_id))
@@ -233,11 +246,6 @@ def grade_store(*, submission_id: int, result: GradeResult, feedback: dict[str, 
         if grade is not None and not submission.regrade_requested_at:
             return grade  # another run stored its grade first
         assignment = submission.assignment
-        try:
-            with (assignment.released_source or assignment.source).open("rb") as stream:
-                source_nb = nbformat.reads(stream.read().decode(), as_version=4)
-        except (OSError, ValueError):
-            source_nb = None
         before = grade_snapshot(grade) if grade else None
         grade = grade or Grade(submission=submission)
         grade.status = result.status

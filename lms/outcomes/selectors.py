@@ -5,7 +5,6 @@ programme operators, and how each completion of a year counts in the employment 
 from __future__ import annotations
 
 import datetime
-import uuid
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from lms.accounts.models import Role
 from lms.accounts.selectors import user_roles
 from lms.certificates.models import Certificate
+from lms.core.filters import FilterError, YearFilters, year_filters_parse
 from lms.outcomes.definitions import (
     EMPLOYED,
     RATE_MONTHS,
@@ -25,9 +25,6 @@ from lms.outcomes.definitions import (
     rate_class,
 )
 from lms.outcomes.models import Outcome, OutcomeConsent
-
-MIN_YEAR, MAX_YEAR = 2000, 2100
-MAX_RUN_ID = 2**31 - 1  # the largest id PostgreSQL's integer column holds
 
 
 def consent_of(*, user) -> OutcomeConsent | None:
@@ -53,44 +50,15 @@ def user_may_export_matching(*, user) -> bool:
         and user.has_perm("outcomes.export_matching")
 
 
-class MatchingFilterError(ValueError):
-    """A filter that cannot select a matching list; the message is for the operator."""
-
-
-@dataclass(frozen=True)
-class MatchingFilters:
-    year: int
-    programme_key: str | None = None
-    run_id: int | None = None
+# The matching list takes the dashboard's filters (``lms.core.filters``), with the year required.
+MatchingFilterError = FilterError
+MatchingFilters = YearFilters
 
 
 def matching_filters_parse(*, year, programme=None, run=None) -> MatchingFilters:
     """Filters from the command line or the admin form, checked (a readable error, never a
     database error later)."""
-    try:
-        year_value = int(year)
-    except (TypeError, ValueError):
-        raise MatchingFilterError(_("The year must be a number, like 2024.")) from None
-    if not MIN_YEAR <= year_value <= MAX_YEAR:
-        raise MatchingFilterError(_("The year must be between %(low)s and %(high)s.")
-                                  % {"low": MIN_YEAR, "high": MAX_YEAR})
-    programme_key = None
-    if programme:
-        try:
-            programme_key = str(uuid.UUID(str(programme)))
-        except ValueError:
-            raise MatchingFilterError(_("Unknown programme: use a programme key.")) from None
-    run_id = None
-    if run not in (None, ""):
-        try:
-            run_id = int(run)
-        except (TypeError, ValueError):
-            run_id = 0
-        # A run id is a positive database integer: 0 would select every run, and a larger
-        # number than the column holds would fail in the database.
-        if not 1 <= run_id <= MAX_RUN_ID:
-            raise MatchingFilterError(_("The run must be a run id (a number), like 12."))
-    return MatchingFilters(year=year_value, programme_key=programme_key, run_id=run_id)
+    return year_filters_parse(year=year, programme=programme, run=run, year_required=True)
 
 
 @dataclass(frozen=True)

@@ -12,20 +12,18 @@ from __future__ import annotations
 import csv
 import re
 import tempfile
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
 from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lms.core.filters import FilterError, YearFilters, year_filters_parse
 from lms.core.spreadsheet import spreadsheet_safe
 from lms.reports.employment import employment_table, pay_columns
 from lms.reports.selectors import Cell, year_report, years_overview
 
-MIN_YEAR, MAX_YEAR = 2000, 2100
 Value = int | float | str | None
 
 
@@ -40,44 +38,16 @@ class Table:
     rows: list[list[Value]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class ReportFilters:
-    year: int
-    programme_key: str | None = None
-    run_id: int | None = None
-
-
-class ReportFilterError(ValueError):
-    """A filter value that cannot select a report; the message is for the person who sent it."""
+# The dashboard's filters are the shared ones (``lms.core.filters``), under their old names.
+ReportFilters = YearFilters
+ReportFilterError = FilterError
 
 
 def report_filters_parse(*, year: str | int | None, programme: str | None = None,
                          run: str | int | None = None) -> ReportFilters:
     """Filters from request parameters: a missing year is this year; a bad value is an error
     with a readable message (never a database error later)."""
-    try:
-        year_value = int(year) if year not in (None, "") else timezone.localdate().year
-    except (TypeError, ValueError):
-        raise ReportFilterError(_("The year must be a number, like 2024.")) from None
-    if not MIN_YEAR <= year_value <= MAX_YEAR:
-        raise ReportFilterError(_("The year must be between %(low)s and %(high)s.")
-                                % {"low": MIN_YEAR, "high": MAX_YEAR})
-    programme_key = None
-    if programme:
-        try:
-            programme_key = str(uuid.UUID(str(programme)))
-        except ValueError:
-            raise ReportFilterError(_("Unknown programme: use a programme key from the "
-                                      "dashboard's filter.")) from None
-    run_id = None
-    if run not in (None, ""):
-        try:
-            run_id = int(run)
-        except (TypeError, ValueError):
-            raise ReportFilterError(_("The run must be a run id (a number), like 12.")) from None
-        if run_id < 1:
-            raise ReportFilterError(_("The run must be a run id (a number), like 12."))
-    return ReportFilters(year=year_value, programme_key=programme_key, run_id=run_id)
+    return year_filters_parse(year=year, programme=programme, run=run)
 
 
 def _count(cell: Cell) -> int | str:

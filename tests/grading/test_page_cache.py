@@ -112,6 +112,36 @@ def test_a_submission_and_its_grade_show_at_once(signed_in, module_url, released
     assert graded.content != queued.content
 
 
+def test_the_polled_panel_is_kept_until_the_grade_arrives(signed_in, released_assignment,
+                                                         enrolled_learner, other_learner):
+    # Given a learner whose submission waits for its grade, polling the panel as the
+    # module page's script does
+    submission = submission_create(assignment=released_assignment, learner=enrolled_learner,
+                                   data=notebook_with(RIGHT)).submission
+    url = reverse("grading:panel", args=[released_assignment.key])
+    pending = warm(signed_in, url)
+    assert pending["X-Grading-Pending"] == "1"
+    assert pending["Cache-Control"] == "no-store"
+    # Then the polls are served from their cache, pending header and all, in one query
+    with CaptureQueriesContext(connection) as ctx:
+        again = get(signed_in, url)
+    assert hit(again) and again["X-Grading-Pending"] == "1"
+    assert again.content == pending.content
+    assert len(ctx.captured_queries) <= 1
+    # And another learner's poll of the same panel is their own
+    other = Client()
+    other.force_login(other_learner)
+    theirs = warm(other, url)
+    assert theirs["X-Grading-Pending"] == "0"
+    assert theirs.content != pending.content
+    # When the worker stores the grade, the next poll shows it at once
+    submission_autograde(submission_id=submission.pk)
+    graded = get(signed_in, url)
+    assert not hit(graded)
+    assert graded["X-Grading-Pending"] == "0"
+    assert graded.content != pending.content
+
+
 def test_an_override_and_an_extension_show_at_once(signed_in, module_url, graded, instructor,
                                                    released_assignment, enrolled_learner):
     first = warm(signed_in, module_url)

@@ -10,9 +10,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from lms.core.filters import MAX_YEAR, MIN_YEAR
 from lms.reports.microdata import microdata_export
-
-MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 class Command(BaseCommand):
