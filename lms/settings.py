@@ -334,6 +334,11 @@ CELERY_TASK_ROUTES = {"grading.tasks.*": {"queue": "grading"}}
 # A task whose worker dies is put back on the queue (only idempotent tasks use acks_late).
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery closes the database connection around every task unless told to keep it: a grading
+# task then paid for a new PostgreSQL connection (a server process forked, authentication,
+# Django's session set-up) each time. Kept for this many tasks; Django's CONN_MAX_AGE and
+# health checks still apply to it.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=100)
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {

@@ -29,7 +29,7 @@ def extension_grant(*, assignment: Assignment, learner, due_at, reason: str,
         defaults={"due_at": due_at, "reason": reason.strip(), "granted_by": actor,
                   "granted_at": timezone.now()})
     # Grades already given are late against the new date, or not: their penalty follows.
-    for grade in Grade.objects.select_for_update().filter(
+    for grade in Grade.objects.select_for_update(of=("self",)).filter(
             submission__assignment=assignment, submission__learner=learner
     ).select_related("submission__assignment", "submission__learner"):
         before = grade_snapshot(grade)

@@ -113,7 +113,8 @@ def submission_autograde(*, submission_id: int) -> Grade | None:
     submission queued for the sweep), never stored as a learner's grade.
     """
     with transaction.atomic():
-        submission = (Submission.objects.select_for_update().select_related("assignment")
+        submission = (Submission.objects.select_for_update(of=("self",))
+                      .select_related("assignment")
                       .get(pk=submission_id))
         existing = Grade.objects.filter(submission=submission).first()
         if existing and not submission.regrade_requested_at:
@@ -240,7 +241,8 @@ def grade_store(*, submission_id: int, result: GradeResult, feedback: dict[str, 
     assignment = Assignment.objects.filter(submissions__pk=submission_id).first()
     source_nb = _source_notebook(assignment) if assignment is not None else None
     with transaction.atomic():
-        submission = (Submission.objects.select_for_update().select_related("assignment")
+        submission = (Submission.objects.select_for_update(of=("self",))
+                      .select_related("assignment")
                       .get(pk=submission_id))
         grade = Grade.objects.filter(submission=submission).first()
         if grade is not None and not submission.regrade_requested_at:

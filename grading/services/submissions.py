@@ -106,8 +106,9 @@ def submission_create(*, assignment: Assignment, learner, data: bytes,
         raise _refuse("closed")
     name, digest = content_store(data=data, prefix="grading/submissions", suffix=".ipynb")
     with transaction.atomic():
-        # One submission at a time per learner: concurrent clicks queue up here.
-        get_user_model().objects.select_for_update().filter(pk=learner.pk).first()
+        # One submission at a time per learner: concurrent clicks queue up here. (A "no key"
+        # lock: rows that refer to the learner, written meanwhile by the worker, need not wait.)
+        get_user_model().objects.select_for_update(no_key=True).filter(pk=learner.pk).first()
         previous = (Submission.objects.filter(assignment=assignment, learner=learner)
                     .order_by("-attempt").first())
         if (previous is not None and previous.sha256 == digest

@@ -45,7 +45,7 @@ def certificate_issue_if_complete(*, enrolment: Enrolment, now=None) -> Certific
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            enrolment = (Enrolment.objects.select_for_update()
+            enrolment = (Enrolment.objects.select_for_update(of=("self",))
                          .select_related("run__programme", "learner").get(pk=enrolment.pk))
             existing = Certificate.objects.filter(enrolment=enrolment).first()
             if existing is not None:

@@ -254,7 +254,7 @@ def line_item_ensure(*, context_id: int, assignment_id: int) -> LtiLineItem:
     the platform's with the assignment's resource id, else a new one. The context row is
     locked meanwhile, so two launches or workers never make two."""
     with transaction.atomic():
-        context = (LtiContext.objects.select_for_update()
+        context = (LtiContext.objects.select_for_update(of=("self",))
                    .select_related("deployment__registration").get(pk=context_id))
         assignment = Assignment.objects.get(pk=assignment_id)
         resource_id = assignment_resource_id(assignment)

@@ -110,3 +110,48 @@ def test_a_worker_started_again_with_nice_zero_gives_the_sandboxes_their_weight_
     # Then the parent competes at the default weight again, as the setting says
     assert group.active
     assert (parent / "cpu.weight").read_text() == "100"
+
+
+def _autogroup(pid: int) -> tuple[str, int]:
+    """(the scheduler group, its nice) of a process: ``/autogroup-12 nice 10``."""
+    name, _word, nice = Path(f"/proc/{pid}/autogroup").read_text().split()
+    return name, int(nice)
+
+
+@pytest.mark.skipif(not Path("/proc/self/autogroup").exists(),
+                    reason="this kernel groups no sessions for the scheduler (no autogroup)")
+def test_where_the_kernel_groups_sessions_the_sandboxes_group_yields_too():
+    # Given a kernel that schedules each session as a group (autogroup: Debian's default),
+    # where a process's nice only ranks it within its session: each sandbox is a session of
+    # its own, and was competing with the site's processes as an equal whatever its nice
+    if Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() != "1":
+        pytest.skip("autogroup is turned off on this machine")
+    worker_group = _autogroup(os.getpid())
+    pair = SandboxPair(limits=Limits(nice=7))
+    try:
+        assert pair.wait_ready(timeout=60)
+        for sandbox in (pair.learner, pair.judge):
+            groups = {_autogroup(p) for p in _tree(sandbox.process.pid)}
+            # Then bubblewrap and the runner share one group (no second session inside),
+            # other than the worker's, which runs at the sandboxes' nice
+            assert len(groups) == 1, groups
+            (name, nice), = groups
+            assert name != worker_group[0]
+            assert nice == 7
+        # And the worker's own group is untouched
+        assert _autogroup(os.getpid()) == worker_group
+    finally:
+        pair.kill()
+
+
+def test_learner_code_has_no_controlling_terminal_to_inject_into():
+    # The worker starts bubblewrap in a new session (setsid, what bubblewrap's own
+    # --new-session did): nothing in the sandbox can reach a terminal (TIOCSTI)
+    from tests.grading.test_engine import grade
+
+    probe = ("import os\ntry:\n    os.close(os.open('/dev/tty', os.O_RDWR))\n    TTY = True\n"
+             "except OSError:\n    TTY = False\n"
+             "def square(x):\n    return 0 if TTY else x * x")
+    result = grade(probe)
+    assert result.status == "graded"
+    assert result.score == result.max_score == 3

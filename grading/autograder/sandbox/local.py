@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -111,7 +112,10 @@ def bwrap_command(*, role: str, workdir: Path, preload: tuple[str, ...] = (),
     if bwrap is None:
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed")
     command = [
-        bwrap, "--die-with-parent", "--new-session", "--unshare-all",
+        # No ``--new-session``: the worker starts bubblewrap in a session of its own
+        # (``start_new_session``, the same setsid), so the sandbox has no controlling
+        # terminal to inject input into, and its scheduler group keeps the nice set for it.
+        bwrap, "--die-with-parent", "--unshare-all",
         "--uid", "65534", "--gid", "65534", "--hostname", "grader",
         "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
         "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
@@ -156,6 +160,15 @@ def _limit(limits: Limits, group: SandboxCgroup | None = None):
         # it.
         if limits.nice > os.getpriority(os.PRIO_PROCESS, 0):
             os.setpriority(os.PRIO_PROCESS, 0, limits.nice)
+        # Where the kernel groups each session's processes for the scheduler (autogroup,
+        # on by default in Debian's and most kernels), a nice value only ranks a process
+        # against its own session: the sandbox, a session of its own (``start_new_session``),
+        # would have competed with the site's processes as an equal. Its group's nice makes
+        # it yield to them too. Only ever lowered; no autogroup, nothing to do.
+        if limits.nice > 0:
+            with contextlib.suppress(OSError):
+                with open("/proc/self/autogroup", "w") as autogroup:
+                    autogroup.write(str(limits.nice))
 
     return apply
 
