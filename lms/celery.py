@@ -12,7 +12,8 @@ import os
 import time
 
 from celery import Celery
-from celery.signals import before_task_publish
+from celery.signals import before_task_publish, task_postrun, task_prerun
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
 
@@ -28,3 +29,14 @@ def _stamp_sent_at(headers=None, **_kwargs) -> None:
     # Each publish, retries included, is a new message: its own time, not the first one's.
     if headers is not None:
         headers[SENT_AT_HEADER] = time.time()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _database_connections_checked(**_kwargs) -> None:
+    """Around each task, what Django does around each request: a connection that failed or is
+    older than CONN_MAX_AGE is closed (and a kept one is health-checked on its next use).
+    Celery's own clean-up closes the connection only every CELERY_DB_REUSE_MAX tasks, so
+    that a grade does not pay for a new PostgreSQL connection; a database that restarted
+    meanwhile must not fail the tasks until then."""
+    close_old_connections()
