@@ -33,10 +33,15 @@ def _stamp_sent_at(headers=None, **_kwargs) -> None:
 
 @task_prerun.connect
 @task_postrun.connect
-def _database_connections_checked(**_kwargs) -> None:
+def _database_connections_checked(sender=None, task=None, **_kwargs) -> None:
     """Around each task, what Django does around each request: a connection that failed or is
     older than CONN_MAX_AGE is closed (and a kept one is health-checked on its next use).
     Celery's own clean-up closes the connection only every CELERY_DB_REUSE_MAX tasks, so
     that a grade does not pay for a new PostgreSQL connection; a database that restarted
-    meanwhile must not fail the tasks until then."""
+    meanwhile must not fail the tasks until then. A task run in the caller's process
+    (``apply``, eager mode) is left alone: its connection is the caller's, perhaps in the
+    middle of a transaction."""
+    task = task or sender
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
     close_old_connections()

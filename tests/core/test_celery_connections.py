@@ -48,3 +48,24 @@ def test_around_each_task_an_old_or_broken_connection_is_closed():
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
+
+
+@app.task(name="tests.core.test_celery_connections.one")
+def one() -> int:
+    return 1
+
+
+@pytest.mark.django_db
+def test_a_task_run_in_the_callers_process_leaves_its_transaction_alone():
+    # Given a request's transaction (the test's own), with its connection in use
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    kept = connection.connection
+    # When a task runs eagerly inside it (as tasks do in tests and ``apply``)
+    assert one.apply().get() == 1
+    # Then the caller's connection and transaction are as they were
+    assert connection.connection is kept
+    assert connection.in_atomic_block
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 2")
+        assert cursor.fetchone() == (2,)
