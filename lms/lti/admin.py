@@ -1,13 +1,16 @@
 """The LTI tool in the Django admin: django-lti registers the platform registrations (issuer,
-client ID, auth/token/JWKS URLs) with their deployments; here the tool's keys (with
-rotation), the placements and the scores sent back (with a resend)."""
+client ID, auth/token/JWKS URLs) with their deployments; here the programmes each deployment
+may open, the tool's keys (with rotation), the placements and the scores sent back (with a
+resend)."""
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from lti_tool.models import Key
 
-from lms.lti.models import LaunchNonce, Placement, ScorePost
+from courses.models import ProgrammePage
+from lms.lti.models import DeploymentScope, LaunchNonce, Placement, ScorePost
 from lms.lti.services import key_rotate, score_posts_resend
 
 
@@ -27,6 +30,30 @@ class KeyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # keys are generated (the rotate action), never pasted in
+
+
+@admin.register(DeploymentScope)
+class DeploymentScopeAdmin(admin.ModelAdmin):
+    list_display = ["deployment", "programme_count", "updated_at"]
+    list_select_related = ["deployment__registration"]
+    filter_horizontal = ["programmes"]
+    readonly_fields = ["updated_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("programmes")
+
+    @admin.display(description=_("programmes"))
+    def programme_count(self, scope: DeploymentScope) -> int:
+        return len(scope.programmes.all())
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "programmes":
+            # One entry per programme: its page in the site's first language (a programme
+            # chosen opens in every language)
+            kwargs["queryset"] = (ProgrammePage.objects
+                                  .filter(locale__language_code=settings.LANGUAGE_CODE)
+                                  .order_by("path"))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 @admin.register(Placement)

@@ -1,6 +1,7 @@
 """What the LTI tool keeps beside django-lti's models (registrations, deployments, keys, users,
 contexts, memberships, resource links, line items live in ``lti_tool``):
 
+- :class:`DeploymentScope`: the programmes a platform's deployment may open and enrol into;
 - :class:`Placement`: what a platform's resource link opens here (a page, maybe an assignment);
 - :class:`LaunchNonce`: nonces already used, so that a launch is accepted once;
 - :class:`ScorePost`: the last score sent for a person and an assignment's line item (the
@@ -12,6 +13,29 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+class DeploymentScope(models.Model):
+    """The programmes a deployment of the tool (a university's LMS, or one of its courses) may
+    place in its courses and enrol its learners in, with their courses, modules and
+    assignments. A deployment without one may open nothing: a platform registered here does
+    not thereby reach every programme of the site, nor admit its people past a programme's
+    own admission (a launch enrols a learner approved)."""
+
+    deployment = models.OneToOneField("lti_tool.LtiDeployment", on_delete=models.CASCADE,
+                                      related_name="scope", verbose_name=_("deployment"))
+    programmes = models.ManyToManyField(
+        "courses.ProgrammePage", blank=True, related_name="lti_scopes",
+        verbose_name=_("programmes"),
+        help_text=_("The programmes this deployment may open (in every language)."))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("LTI deployment's programmes")
+        verbose_name_plural = _("LTI deployments' programmes")
+
+    def __str__(self) -> str:
+        return str(self.deployment)
 
 
 class Placement(models.Model):

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Q
-from lti_tool.models import LtiMembership, LtiUser
+from lti_tool.models import LtiDeployment, LtiMembership, LtiUser
 from wagtail.models import Page
 
 from courses.models import CoursePage, ModulePage, ProgrammePage
 from grading.models import Assignment, Submission
-from lms.lti.models import Placement, ScorePost
+from lms.lti.models import DeploymentScope, Placement, ScorePost
 
 RESOURCE_ID_PREFIX = "aimd-assignment-"
 
@@ -25,6 +25,23 @@ def programme_of(page: Page) -> ProgrammePage | None:
     """The programme a page belongs to (itself when it is one)."""
     paths = [page.path[:i] for i in range(Page.steplen, len(page.path) + 1, Page.steplen)]
     return ProgrammePage.objects.filter(path__in=paths).first()
+
+
+def deployment_programme_keys(deployment: LtiDeployment) -> set:
+    """The translation keys of the programmes a deployment may open (none without a scope):
+    a programme chosen in one language is open in every language."""
+    return set(ProgrammePage.objects.filter(lti_scopes__deployment=deployment)
+               .values_list("translation_key", flat=True))
+
+
+def deployment_may_open(*, deployment: LtiDeployment, page: Page) -> bool:
+    """May the deployment place ``page`` (and enrol its learners in the page's programme)?
+    Only pages of a programme in its scope: never a page outside every programme."""
+    programme = programme_of(page)
+    return (programme is not None
+            and DeploymentScope.objects.filter(
+                deployment=deployment,
+                programmes__translation_key=programme.translation_key).exists())
 
 
 def placement_target(*, page_id: str | int | None, assignment_key: str | None
@@ -119,13 +136,22 @@ class DeepLinkChoice:
     depth: int
 
 
-def deep_link_choices() -> list[DeepLinkChoice]:
-    """What an instructor may place in their platform course: each live programme, course and
-    module, and each module's assignments, in tree order."""
-    pages = (Page.objects.live().type(ProgrammePage, CoursePage, ModulePage)
-             .order_by("path").specific())
+def deep_link_choices(*, deployment: LtiDeployment) -> list[DeepLinkChoice]:
+    """What an instructor may place in their platform course: each live programme of the
+    deployment's scope, its courses and modules, and each module's assignments, in tree
+    order."""
+    roots = list(ProgrammePage.objects.live()
+                 .filter(translation_key__in=deployment_programme_keys(deployment))
+                 .values_list("path", flat=True))
+    if not roots:
+        return []
+    under = Q()
+    for path in roots:
+        under |= Q(path__startswith=path)
+    pages = list(Page.objects.live().type(ProgrammePage, CoursePage, ModulePage).filter(under)
+                 .order_by("path").specific())
     assignments: dict[int, list[Assignment]] = {}
-    for item in Assignment.objects.order_by("pk"):
+    for item in Assignment.objects.filter(module_id__in=[p.pk for p in pages]).order_by("pk"):
         assignments.setdefault(item.module_id, []).append(item)
     choices = []
     base = None

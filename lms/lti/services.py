@@ -36,6 +36,7 @@ from lms.lti import protocol
 from lms.lti.models import Placement, ScorePost, ScorePostStatus
 from lms.lti.selectors import (
     assignment_resource_id,
+    deployment_may_open,
     placement_target,
     programme_of,
     score_targets,
@@ -166,12 +167,25 @@ def _placement(*, launch: LtiLaunch) -> Placement | None:
                               assignment_key=custom.get("lms_assignment"))
     existing = Placement.objects.filter(resource_link=resource_link).first()
     if target is None:
+        if existing is not None:
+            _in_scope(launch=launch, page=existing.page)
         return existing
     page, assignment = target
+    _in_scope(launch=launch, page=page)
     placement, _created = Placement.objects.update_or_create(
         resource_link=resource_link,
         defaults={"page": page, "assignment": assignment})
     return placement
+
+
+def _in_scope(*, launch: LtiLaunch, page) -> None:
+    """Refuse a launch into a page outside the programmes of the launch's deployment: a
+    platform reaches only what the site's administrators gave its deployment, whatever its
+    custom parameters (anyone who edits a link of the platform's course writes those) or a
+    placement made before its scope was narrowed."""
+    if not deployment_may_open(deployment=launch.deployment, page=page):
+        raise protocol.LaunchRefused(
+            "outside_scope", f"page {page.pk} for deployment {launch.deployment.pk}")
 
 
 def _open_run(placement: Placement) -> ProgrammeRun | None:

@@ -56,6 +56,9 @@ REFUSAL_MESSAGES = {
     "bad_message": gettext_lazy("The launch message is not one this tool understands."),
     "no_placement": gettext_lazy(
         "This link does not point at any content yet. Ask your instructor to choose it."),
+    "outside_scope": gettext_lazy(
+        "This site has not opened this programme to your university's LMS. Ask the site's "
+        "administrators to add it to your LMS's deployment."),
     "no_open_run": gettext_lazy(
         "The programme of this activity has no run open for enrolment."),
     "enrolment_refused": gettext_lazy("You could not be enrolled in this programme."),
@@ -183,7 +186,7 @@ def deep_link(request: HttpRequest) -> HttpResponse:
         lti_launch = protocol.launch_restore(request=request, launch_id=launch_id)
     except Exception as exc:  # noqa: BLE001 - an expired launch in any form: a clear page
         return refusal_page(request, protocol.LaunchRefused("expired", str(exc)))
-    choices = selectors.deep_link_choices()
+    choices = selectors.deep_link_choices(deployment=lti_launch.deployment)
     if request.method == "POST":
         picked = request.POST.getlist("choice")
         items = []

@@ -45,14 +45,14 @@ def _start_default_worker() -> subprocess.Popen:
 
 
 @pytest.fixture
-def lti_platform(live_server):
+def lti_platform(live_server, programme):
     platform = TestPlatform().start()
     assert "localhost" in live_server.url  # another site than the platform's 127.0.0.1
     platform.launch_url = f"{live_server.url}/lti/launch/"
     platform.login_url = f"{live_server.url}/lti/login/"
     platform.tool_jwks_url = f"{live_server.url}/lti/jwks/"
     Key.objects.generate()
-    register(platform)
+    register(platform, programmes=[programme])
     yield platform
     platform.stop()
 

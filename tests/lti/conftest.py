@@ -15,6 +15,7 @@ from django.conf import settings
 from django.test import Client
 from lti_tool.models import Key, LtiDeployment, LtiRegistration
 
+from tests.courses.conftest import modules, tree_en  # noqa: F401 - the English tree
 from tests.grading.conftest import (  # noqa: F401 - the course tree and its assignment
     assignment,
     assignment_module,
@@ -45,19 +46,22 @@ def tool_key(db):
     return Key.objects.generate()
 
 
-def register(platform: TestPlatform) -> LtiRegistration:
+def register(platform: TestPlatform, programmes=()) -> LtiRegistration:
+    """The platform registered, with its deployment active and allowed ``programmes``."""
     registration = LtiRegistration.objects.create(
         name="Test LMS", issuer=platform.issuer, client_id=platform.client_id,
         auth_url=f"{platform.url}/auth", token_url=f"{platform.url}/token",
         keyset_url=f"{platform.url}/jwks")
-    LtiDeployment.objects.create(registration=registration,
-                                 deployment_id=platform.deployment_id, is_active=True)
+    deployment = LtiDeployment.objects.create(registration=registration,
+                                              deployment_id=platform.deployment_id,
+                                              is_active=True)
+    deployment.scope.programmes.set(programmes)  # the scope made with every deployment
     return registration
 
 
 @pytest.fixture
-def registration(platform, tool_key, client):
-    registration = register(platform)
+def registration(platform, tool_key, client, programme):
+    registration = register(platform, programmes=[programme])
     platform.launch_url = "http://testserver/lti/launch/"
     platform.login_url = "http://testserver/lti/login/"
     # The platform knows the tool's keys from the tool's own JWKS endpoint.

@@ -21,6 +21,7 @@ def admin_client(client):
     "/django-admin/lti_tool/ltiregistration/", "/django-admin/lti_tool/ltiregistration/add/",
     "/django-admin/lti_tool/key/", "/django-admin/lti/placement/",
     "/django-admin/lti/scorepost/", "/django-admin/lti/launchnonce/",
+    "/django-admin/lti/deploymentscope/",
 ])
 def test_the_admin_pages_open(admin_client, path, registration):
     assert admin_client.get(path).status_code == 200
@@ -40,7 +41,12 @@ def test_a_registration_is_added_with_its_deployment_in_the_admin(admin_client):
     })
     assert response.status_code == 302, response.content.decode()[:2000]
     registration = LtiRegistration.objects.get(client_id="10000000000042")
-    assert registration.deployments.get().deployment_id == "42:abcdef"
+    deployment = registration.deployments.get()
+    assert deployment.deployment_id == "42:abcdef"
+    # Listed with the deployments' programmes, to be given some: until then it opens nothing
+    assert list(deployment.scope.programmes.all()) == []
+    listed = admin_client.get("/django-admin/lti/deploymentscope/").content.decode()
+    assert "42:abcdef" in listed
 
 
 def test_the_key_rotation_action(admin_client, tool_key):
