@@ -612,9 +612,14 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # The secrets of mailed links (answer, account link, reset keys) never reach a log line
+    "filters": {"secrets": {"()": "lms.core.accesslog.SecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["secrets"]}},
     "root": {"handlers": ["console"], "level": env.str("LMS_LOG_LEVEL", default="INFO")},
     "loggers": {
+        # runserver's request lines (the demo) go through the same handler
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "django.security": {"level": "INFO"},
         # Wagtail's search-index and reference-index tasks log every run at INFO.

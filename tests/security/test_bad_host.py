@@ -9,14 +9,11 @@ settings (collected static files, DEBUG off).
 from __future__ import annotations
 
 import http.client
-import subprocess
-import sys
 
 import pytest
 from django.test import Client
 
-from tests.grading.test_worker import _free_port, _reachable, wait_for
-from tests.security.test_production_settings import ROOT, _production_env
+from tests.security.servers import production_gunicorn
 
 pytestmark = pytest.mark.django_db
 
@@ -43,27 +40,8 @@ def test_a_good_host_still_gets_the_site(client):
 @pytest.fixture(scope="module")
 def production_server(tmp_path_factory):
     """gunicorn serving the site with production settings and collected static files."""
-    static_root = tmp_path_factory.mktemp("static")
-    log = tmp_path_factory.mktemp("gunicorn") / "log"
-    env = {**_production_env(), "DJANGO_STATIC_ROOT": str(static_root)}
-    collected = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput",
-                                "-v0"], cwd=ROOT, env=env, capture_output=True, text=True,
-                               timeout=300)
-    assert collected.returncode == 0, collected.stderr
-    port = _free_port()
-    with log.open("w") as output:
-        server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, "-m", "gunicorn", "lms.wsgi:application", "--bind",
-             f"127.0.0.1:{port}", "--workers", "1"], cwd=ROOT, env=env, stdout=output,
-            stderr=subprocess.STDOUT)
-    try:
-        wait_for(lambda: _reachable(port) or server.poll() is not None, timeout=120,
-                 what="gunicorn to listen")
-        assert server.poll() is None, log.read_text()
-        yield port, log
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with production_gunicorn(tmp_path_factory.mktemp("gunicorn")) as served:
+        yield served
 
 
 def _get(port: int, path: str, host: str) -> tuple[int, str]:
