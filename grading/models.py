@@ -85,7 +85,9 @@ class Assignment(models.Model):
     time_limit_seconds = models.PositiveIntegerField(
         _("time limit (seconds)"), default=120,
         validators=[MinValueValidator(5), MaxValueValidator(600)],
-        help_text=_("Wall-clock time allowed to run the whole notebook when grading."))
+        help_text=_("Time allowed to run the whole notebook when grading. Time the notebook "
+                    "spends waiting for a busy machine does not count (up to three minutes "
+                    "more)."))
     pass_mark = models.DecimalField(
         _("pass mark (points)"), max_digits=8, decimal_places=2, null=True, blank=True,
         help_text=_("Points needed to pass. Empty: 60 percent of the points."))

@@ -25,7 +25,6 @@ import builtins
 import logging
 import re
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -43,6 +42,7 @@ from grading.autograder.notebooks import (
     solution_imports,
     source_validate,
 )
+from grading.autograder.sandbox.clock import NotebookClock
 from grading.autograder.sandbox.local import (
     DEFAULT_PRELOAD,
     Limits,
@@ -261,7 +261,14 @@ def _run_plan(plan: Plan, *, pair: SandboxPairBase, timeout: float, cell_timeout
     """Run the plan's steps in order: learner cells in the learner process, tests in the
     judge, locked cells in both (the judge keeps its own copy of what they define). Only the
     judge's replies score; the learner's give feedback text."""
-    deadline = time.monotonic() + timeout
+    # The limits count the time the notebook had, not the time the machine spent on others
+    # (sandbox/clock.py); the wall clock alone may not pass their ``wall_cap``.
+    clock = NotebookClock(getattr(pair, "usage", None) or (lambda: None), timeout=timeout,
+                          cell_timeout=cell_timeout)
+
+    def ask(sandbox, command: dict) -> dict | None:
+        return _ask(sandbox, command, wait=clock.step(), more=clock.more)
+
     replies: dict[int, dict] = {}
     stopped: dict[int, dict] = {}  # the cell that timed out or died: for feedback, not scores
     withheld: set[int] = set()  # learner text after hidden tests reached the learner process
@@ -272,20 +279,16 @@ def _run_plan(plan: Plan, *, pair: SandboxPairBase, timeout: float, cell_timeout
         if not step.runs:
             continue
         count += 1
-        left = deadline - time.monotonic()
-        if left <= 0:
+        if clock.over():
             stopped[index] = {"status": "timeout", "error": TIMEOUT_ERROR}
             status, message = "timed_out", NOTEBOOK_TIMED_OUT
             break
-        wait = min(cell_timeout, left)
         if step.kind == "test":
-            reply = _ask(pair.judge, {"op": "test", "code": step.source}, wait)
+            reply = ask(pair.judge, {"op": "test", "code": step.source})
         else:
-            reply = _ask(pair.learner, {"op": "cell", "code": step.source, "count": count},
-                         wait)
+            reply = ask(pair.learner, {"op": "cell", "code": step.source, "count": count})
             if reply is not None and step.kind == "locked":
-                judged = _ask(pair.judge, {"op": "locked", "code": step.source},
-                              max(min(cell_timeout, deadline - time.monotonic()), 0.1))
+                judged = ask(pair.judge, {"op": "locked", "code": step.source})
                 if judged is None:
                     reply = None
                 elif reveal and judged["status"] == "error" and reply["status"] == "ok":
@@ -293,11 +296,11 @@ def _run_plan(plan: Plan, *, pair: SandboxPairBase, timeout: float, cell_timeout
                     # comparison of a learner object), which the tests will miss.
                     reply = dict(reply, status="error", error=f"{JUDGE_PREFIX}{judged['error']}")
         if reply is None:
-            out_of_time = time.monotonic() >= deadline - 0.05 or pair.alive()
-            if out_of_time:
+            notebook_over = clock.over()
+            if notebook_over or pair.alive():
                 stopped[index] = {"status": "timeout", "error": TIMEOUT_ERROR}
                 status = "timed_out"
-                message = NOTEBOOK_TIMED_OUT if time.monotonic() >= deadline else TIMED_OUT
+                message = NOTEBOOK_TIMED_OUT if notebook_over else TIMED_OUT
             else:
                 stopped[index] = {"status": "error", "error": DIED_ERROR}
                 status, message = "kernel_died", DIED
@@ -338,15 +341,17 @@ REPLY_STATUSES = ("ok", "error")
 JUDGE_PREFIX = "(in the judge) "
 
 
-def _ask(sandbox, command: dict, timeout: float) -> dict | None:
-    """One command and its "done" answer; None when the runner ended, took too long or
-    answered with something else. A learner process can write anything on its channel, so
-    the answer's shape is checked and only known fields of known types are kept."""
+def _ask(sandbox, command: dict, *, wait: float, more: Callable[[], float]
+         ) -> dict | None:
+    """One command and its "done" answer; None when the runner ended, took too long (``wait``
+    seconds, then as long as ``more`` grants) or answered with something else. A learner
+    process can write anything on its channel, so the answer's shape is checked and only
+    known fields of known types are kept."""
     try:
         sandbox.send(command)
     except OSError:
         return None
-    reply = sandbox.receive(timeout=timeout)
+    reply = sandbox.receive(timeout=wait, extend=more)
     if not isinstance(reply, dict) or reply.get("op") != "done" \
             or reply.get("status") not in REPLY_STATUSES:
         return None

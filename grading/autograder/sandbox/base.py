@@ -21,9 +21,11 @@ for both. A pair is used for one submission and then killed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from grading.autograder.sandbox.clock import Usage
 from grading.autograder.sandbox.local import (
     WORKDIR,
     Limits,
@@ -64,8 +66,10 @@ class Sandbox(Protocol):
         """Write one command to the runner."""
         ...
 
-    def receive(self, *, timeout: float) -> dict | None:
-        """The runner's next message; None if it ended or said nothing within ``timeout``."""
+    def receive(self, *, timeout: float,
+                extend: Callable[[], float] | None = None) -> dict | None:
+        """The runner's next message; None if it ended or said nothing within ``timeout``
+        (and the further seconds ``extend`` grants each time that runs out, if any)."""
         ...
 
 
@@ -79,6 +83,10 @@ class Pair(Protocol):
     def wait_ready(self, *, timeout: float) -> bool: ...
 
     def alive(self) -> bool: ...
+
+    def usage(self) -> Usage | None:
+        """The CPU and queued time of the pair's processes (``clock``), None if not seen."""
+        ...
 
     def kill(self) -> None:
         """End both runners and everything they started, and remove their directories."""

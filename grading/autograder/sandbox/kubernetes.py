@@ -319,10 +319,10 @@ class KubernetesSandbox(PipeSandbox):
                 detail = copied.stderr.strip() if copied is not None else "no answer"
                 raise SandboxUnavailable(f"could not copy {entry.name!r} into the pod: {detail}")
 
-    def receive(self, *, timeout: float) -> dict | None:
+    def receive(self, *, timeout: float, extend=None) -> dict | None:
         if self.process is None:
             return None
-        return super().receive(timeout=timeout)
+        return super().receive(timeout=timeout, extend=extend)
 
     def end(self) -> None:
         if self.process is not None:
