@@ -74,6 +74,7 @@ OUTPUT_CAP = 20_000  # characters of a cell's printed output (the runner's cap)
 IMAGES_PER_CELL = 4  # figures of one cell shown in feedback
 IMAGE_CAP = 200_000  # bytes of one figure (PNG)
 IMAGES_TOTAL_CAP = 600_000  # bytes of all figures of a notebook (kept in the grade)
+TEXT_TOTAL_CAP = 200_000  # characters of all cells' output and errors (kept in the grade)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RECORD_VERSION = 1
 TIMEOUT_ERROR = "TimeoutError: the cell ran longer than its time limit"
@@ -314,7 +315,8 @@ def _run_plan(plan: Plan, *, pair: SandboxPairBase, timeout: float, cell_timeout
             status, message = "kernel_died", DIED
             break
     if status == "graded":
-        message = _limit_message(replies)
+        # (not from withheld cells: which limit one hit would be a bit of a hidden input)
+        message = _limit_message({i: r for i, r in replies.items() if i not in withheld})
 
     cells = []
     for index, step in enumerate(plan.steps):
@@ -332,6 +334,7 @@ def _run_plan(plan: Plan, *, pair: SandboxPairBase, timeout: float, cell_timeout
                            withheld=index in withheld and not reveal, reveal=reveal)
              for index, step in enumerate(plan.steps)]
     _cap_images(steps)
+    _cap_text(steps)
     return GradeResult(status=status, score=sum(c.score for c in cells),
                        max_score=plan.max_score, needs_manual_grade=plan.needs_manual_grade,
                        cells=cells, message=message, steps=steps)
@@ -384,6 +387,25 @@ def _png_images(value) -> list[str]:
         if data.startswith(PNG_SIGNATURE) and len(data) <= IMAGE_CAP:
             images.append(base64.b64encode(data).decode("ascii"))
     return images
+
+
+OUTPUT_CUT = gettext_noop("(Not shown: the notebook printed more than its feedback can keep.)")
+
+
+def _cap_text(steps: list[StepOutcome]) -> None:
+    """Keep the notebook's printed output and errors within TEXT_TOTAL_CAP, the first ones
+    first: each cell's are capped, but a small notebook of many cells printing at their cap
+    would make a grade record of hundreds of megabytes (that the database refuses)."""
+    left = TEXT_TOTAL_CAP
+    for step in steps:
+        if step.stdout:
+            if len(step.stdout) > left:
+                step.stdout = step.stdout[:left] if left >= 1000 else OUTPUT_CUT
+            left = max(left - len(step.stdout), 0)
+        if step.error:
+            if len(step.error) > left:
+                step.error = step.error.partition(":")[0][:100]  # the exception's name
+            left = max(left - len(step.error), 0)
 
 
 def _cap_images(steps: list[StepOutcome]) -> None:
@@ -500,9 +522,14 @@ def _step_outcome(step: Step, reply: dict | None, redact: _Redactor, *,
                   withheld: bool = False, reveal: bool = False) -> StepOutcome:
     ran = reply is not None
     if withheld and reply is not None:
-        reply = dict(reply, stdout=WITHHELD if reply.get("stdout") else "",
-                     error=_error_shown(reply.get("error"), step,
-                                        refused=step.kind == "test" and reply.get("refused")))
+        if step.kind == "test":
+            reply = dict(reply, stdout="", error=_error_shown(
+                reply.get("error"), step, refused=reply.get("refused")))
+        else:
+            # A cell of the learner's process: nothing of it, not even whether it failed or
+            # printed. A learner may add as many cells as it likes, and each would carry a
+            # few bits of the hidden tests' inputs out (its exception's name, its status).
+            reply = dict(reply, status="ok", stdout=WITHHELD, error=None)
     outcome = StepOutcome(kind=step.kind, cell_type=step.cell_type, grade_id=step.grade_id,
                           source_shown=step.source, ran=ran)
     if step.kind in ("test", "locked", "task"):

@@ -73,7 +73,11 @@ class NotebookInvalid(ValueError):
 
 
 def _meta(cell: NotebookNode) -> dict | None:
-    return cell.get("metadata", {}).get("nbgrader")
+    """The cell's nbgrader metadata; None unless it is an object (cell metadata is free-form
+    in nbformat: a submission may carry ``"nbgrader": 5``, which marks nothing)."""
+    metadata = cell.get("metadata")
+    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return meta if isinstance(meta, dict) else None
 
 
 def is_grade(cell: NotebookNode) -> bool:
@@ -99,8 +103,10 @@ def is_locked(cell: NotebookNode) -> bool:
 
 
 def grade_id(cell: NotebookNode) -> str | None:
+    """The cell's grade id; None unless it is a string (a list or a number names no cell)."""
     meta = _meta(cell)
-    return meta.get("grade_id") if meta else None
+    gid = meta.get("grade_id") if meta else None
+    return gid if isinstance(gid, str) else None
 
 
 def nbgrader_metadata(**fields) -> dict:

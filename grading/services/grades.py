@@ -28,7 +28,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from courses.page_cache import learner_pages_changed
 from courses.services.progress import module_assignments_settle
-from grading.autograder.engine import WITHHELD, GradeResult
+from grading.autograder.engine import OUTPUT_CUT, WITHHELD, GradeResult
 from grading.autograder.notebooks import NotebookInvalid, grading_plan
 from grading.metrics import grading_phases_observe
 from grading.models import Assignment, Grade, GradeAudit, Submission, SubmissionState
@@ -84,8 +84,8 @@ def _feedback(result: GradeResult, *, title: str,
             message = (messages or {}).get(code)
             shown = dataclasses.replace(result, message=_message(result) if message is None
                                         else message, steps=[
-                dataclasses.replace(step, stdout=gettext(WITHHELD))
-                if step.stdout == WITHHELD else step for step in result.steps])
+                dataclasses.replace(step, stdout=gettext(step.stdout))
+                if step.stdout in (WITHHELD, OUTPUT_CUT) else step for step in result.steps])
             pages[code] = feedback_html(shown, title=title, labels=_labels())
     return pages
 
