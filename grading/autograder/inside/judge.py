@@ -796,6 +796,9 @@ def main() -> None:
     setup = start.get("imports") or ()
     for code in [setup] if isinstance(setup, str) else setup:
         _judge.run(str(code), test=False)
+    # Importing a library lists directories, which copies the learner's files once: nothing
+    # of the learner's has run yet, so the first test must look again.
+    _judge.dirty = True
     while True:
         message = control.read()
         if not message or message.get("op") not in ("test", "locked"):
