@@ -37,9 +37,9 @@ from grading.autograder.notebooks import (
     answer_names,
     grading_plan,
     instructor_names,
+    judge_setup,
     notebook_load,
     preload_for,
-    solution_imports,
     source_validate,
 )
 from grading.autograder.sandbox.clock import NotebookClock
@@ -222,7 +222,7 @@ def notebook_grade(*, source: bytes, submission: bytes, data_dir: Path | None = 
                                (pair.judge, {"answer_names": sorted(answer_names(source_nb)),
                                              "instructor_names":
                                                  sorted(instructor_names(source_nb)),
-                                             "imports": solution_imports(source_nb)})):
+                                             "imports": list(judge_setup(source_nb).code)})):
             sandbox.start(seccomp=runner_program(), threads=limits.threads,
                           timeout=START_TIMEOUT, **extra)
         return _run_plan(plan, pair=pair, timeout=timeout, cell_timeout=cell_timeout,

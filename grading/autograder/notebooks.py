@@ -437,11 +437,339 @@ def solution_imports(source: NotebookNode) -> str:
 
 
 def instructor_names(source: NotebookNode) -> set[str]:
-    """The names the source's locked and test cells bind, answers aside: the judge keeps its
-    own and never takes the learner's, even where a locked cell failed before binding them
-    (a learner cannot replace an instructor's data, helper, module or expected value)."""
-    names = bound_names(solution_imports(source))
+    """The names the source's locked and test cells bind, the modules any of its code cells
+    imports and the plain cells' definitions the judge makes itself (``judge_setup``),
+    answers aside: the judge keeps its own and never takes the learner's, even where a
+    locked cell or an import failed before binding them (a learner cannot replace an
+    instructor's data, helper, module or expected value)."""
+    names = set(judge_setup(source).names)
     for cell in source.cells:
         if cell.cell_type == "code" and _has_role(cell) and not is_solution(cell):
             names |= bound_names(cell.source)
     return names - answer_names(source)
+
+
+# --- What the judge binds itself: the source's imports and plain definitions ------------------
+#
+# The instructor's source is the authority on what a test's names mean. Its plain cells (no
+# nbgrader metadata) reach learners as ordinary, editable cells, and the judge never runs the
+# learner's copy; so without this a name bound only there (``import numpy as np`` in a first
+# cell, an expected value, a helper) would be looked up in the learner's process, where the
+# learner can bind it to anything. The judge therefore runs, from the source (never the
+# submission), every import of every code cell and the plain cells' statements that are pure
+# definitions, and those names are the judge's own. A plain-cell name the judge cannot make
+# itself (read from the learner as before) is named by the release check when a test or
+# instructor code in the judge uses it, so that the instructor locks its cell.
+
+# Built-ins a pure definition may call: they build data and read nothing outside.
+PURE_BUILTINS = frozenset({
+    "list", "dict", "set", "frozenset", "tuple", "range", "int", "float", "complex", "str",
+    "bool", "bytes", "sorted", "reversed", "len", "sum", "min", "max", "abs", "round", "zip",
+    "enumerate", "pow", "divmod", "chr", "ord", "slice", "object", "Exception", "ValueError",
+    "TypeError", "KeyError", "IndexError", "RuntimeError", "NotImplementedError",
+    "ImportError", "ModuleNotFoundError", "AttributeError"})
+# Calls in a plain cell's expression statement that only show their arguments: they do not
+# make an instructor's value the learner's (``df.head()``, ``print(x)``, ``plt.plot(x)``).
+SHOWING_FUNCTIONS = frozenset({"print", "display", "len", "type", "repr", "str", "sorted",
+                               "list", "sum", "min", "max", "round", "abs"})
+SHOWING_METHODS = frozenset({"head", "tail", "describe", "info", "value_counts", "unique",
+                             "nunique", "isna", "isnull", "notna", "sum", "mean", "median",
+                             "std", "var", "min", "max", "count", "corr", "copy", "to_string",
+                             "keys", "items", "values", "get", "groupby", "agg", "plot",
+                             "hist", "scatter", "format", "round", "all", "any", "astype",
+                             "reshape", "tolist", "item"})
+SHOWING_MODULES = ("matplotlib", "seaborn", "IPython", "pprint")
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+@dataclass(frozen=True)
+class JudgeSetup:
+    """What the judge runs before the first step (``code``: snippets run one by one, a
+    failure stopping none of the others), the names they bind (``names``: instructor names,
+    never looked up in the learner's process), and the names the source's plain cells bind
+    that the judge does not make itself (``unguarded``: name → the cell's number, from 1)."""
+
+    code: tuple[str, ...] = ()
+    names: frozenset = frozenset()
+    unguarded: dict = field(default_factory=dict)
+
+
+def _parsed(source: str) -> ast.Module | None:
+    code = "\n".join(line for line in source.splitlines()
+                     if not line.lstrip().startswith(("%", "!")))
+    try:
+        return ast.parse(code)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _module_imports(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The absolute imports that bind names at the module level: at the top of the cell and
+    inside its top-level ``if``/``try``/``with``/loops, never in a function or class."""
+    found: list[ast.stmt] = []
+    for node in body:
+        if isinstance(node, ast.Import) or (isinstance(node, ast.ImportFrom)
+                                            and not node.level):
+            found.append(node)
+        elif isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
+            inner = list(getattr(node, "body", [])) + list(getattr(node, "orelse", [])) + \
+                list(getattr(node, "finalbody", []))
+            for handler in getattr(node, "handlers", []):
+                inner += handler.body
+            found += _module_imports(inner)
+    return found
+
+
+def _import_names(node: ast.stmt) -> set[str]:
+    return {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
+
+
+def _loaded(node: ast.AST | None, *, into_functions: bool = True) -> set[str]:
+    """Every name ``node`` reads (in function bodies too, unless ``into_functions`` is
+    False: then only what runs when the statement itself runs)."""
+    if node is None:
+        return set()
+    names: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.Name) and isinstance(item.ctx, ast.Load):
+            names.add(item.id)
+        if not into_functions and item is not node and isinstance(
+                item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        stack.extend(ast.iter_child_nodes(item))
+    return names
+
+
+class _Purity:
+    """Which statements of the source's plain cells the judge may run itself, at start: a
+    statement is pure when running it there can only define things (imports, functions,
+    classes, constants and values built by library calls from them), without calling learner
+    code or needing what a learner cell, a locked cell or the notebook's order would bind."""
+
+    def __init__(self, known: set[str], modules: set[str]) -> None:
+        self.known = set(known)  # names bound in the judge by earlier pure statements
+        self.modules = set(modules)  # names bound by imports: calls rooted there are fine
+
+    def expression(self, node: ast.AST | None, local: frozenset = frozenset()) -> bool:
+        if node is None:
+            return True
+        if isinstance(node, ast.Constant):
+            return True
+        if isinstance(node, ast.Name):
+            return node.id in self.known or node.id in local or node.id in PURE_BUILTINS
+        if isinstance(node, ast.Attribute):
+            return self.expression(node.value, local)
+        if isinstance(node, ast.Call):
+            root = node.func
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if not isinstance(root, ast.Name) or not (
+                    root.id in self.modules or (root.id in PURE_BUILTINS
+                                                and isinstance(node.func, ast.Name))):
+                return False
+            return self.expression(node.func, local) and all(
+                self.expression(a, local) for a in node.args) and all(
+                self.expression(k.value, local) for k in node.keywords)
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            return all(self.expression(e, local) for e in node.elts)
+        if isinstance(node, ast.Dict):
+            return all(self.expression(e, local) for e in node.keys + node.values)
+        if isinstance(node, ast.Starred):
+            return self.expression(node.value, local)
+        if isinstance(node, ast.BinOp):
+            return self.expression(node.left, local) and self.expression(node.right, local)
+        if isinstance(node, ast.UnaryOp):
+            return self.expression(node.operand, local)
+        if isinstance(node, (ast.BoolOp,)):
+            return all(self.expression(v, local) for v in node.values)
+        if isinstance(node, ast.Compare):
+            return all(self.expression(v, local) for v in [node.left, *node.comparators])
+        if isinstance(node, ast.IfExp):
+            return all(self.expression(v, local) for v in (node.test, node.body, node.orelse))
+        if isinstance(node, ast.Subscript):
+            return self.expression(node.value, local) and self.expression(node.slice, local)
+        if isinstance(node, ast.Slice):
+            return all(self.expression(v, local) for v in (node.lower, node.upper, node.step))
+        if isinstance(node, ast.JoinedStr):
+            return all(self.expression(v, local) for v in node.values)
+        if isinstance(node, ast.FormattedValue):
+            return self.expression(node.value, local) and self.expression(node.format_spec,
+                                                                           local)
+        if isinstance(node, ast.Lambda):
+            return self._arguments(node.args, local)
+        return False
+
+    def _arguments(self, args: ast.arguments, local: frozenset) -> bool:
+        every = args.posonlyargs + args.args + args.kwonlyargs + [
+            a for a in (args.vararg, args.kwarg) if a]
+        return all(self.expression(d, local) for d in args.defaults + args.kw_defaults) and \
+            all(self.expression(a.annotation, local) for a in every)
+
+    def statement(self, node: ast.stmt, local: frozenset = frozenset()) -> bool:
+        """Whether ``node`` is a pure definition (``local``: a class body's names so far)."""
+        if isinstance(node, (ast.Import, ast.ImportFrom, ast.Pass)):
+            return not isinstance(node, ast.ImportFrom) or not node.level
+        if isinstance(node, ast.Expr):  # a docstring
+            return isinstance(node.value, ast.Constant)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return all(self.expression(d, local) for d in node.decorator_list) and \
+                self._arguments(node.args, local) and self.expression(node.returns, local)
+        if isinstance(node, ast.ClassDef):
+            if not all(self.expression(e, local) for e in
+                       [*node.bases, *node.decorator_list, *(k.value for k in node.keywords)]):
+                return False
+            inside = set(local)
+            for item in node.body:
+                if not self.statement(item, frozenset(inside)):
+                    return False
+                inside |= bound_names(ast.unparse(item))
+            return True
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            plain = all(isinstance(t, ast.Name) or (
+                isinstance(t, (ast.Tuple, ast.List))
+                and all(isinstance(e, ast.Name) for e in t.elts)) for t in targets)
+            return plain and node.value is not None and self.expression(node.value, local)
+        if isinstance(node, ast.Try):
+            return all(self.statement(s, local) for s in
+                       node.body + node.orelse + node.finalbody
+                       + [s for h in node.handlers for s in h.body]) and all(
+                self.expression(h.type, local) for h in node.handlers)
+        if isinstance(node, ast.If):
+            return self.expression(node.test, local) and all(
+                self.statement(s, local) for s in node.body + node.orelse)
+        return False
+
+
+def _only_shows(node: ast.stmt, modules: set[str]) -> bool:
+    """Whether an expression statement of a plain cell only shows values (``df.head()``,
+    ``print(x)``, ``plt.plot(x, y)``): it changes none of the names it reads."""
+    if not isinstance(node, ast.Expr):
+        return False
+    for item in ast.walk(node.value):
+        if isinstance(item, (ast.NamedExpr, ast.Lambda, ast.Await, ast.Yield)):
+            return False
+        if not isinstance(item, ast.Call):
+            continue
+        root = item.func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if isinstance(item.func, ast.Name) and item.func.id in SHOWING_FUNCTIONS:
+            continue
+        if isinstance(item.func, ast.Attribute) and item.func.attr in SHOWING_METHODS:
+            continue
+        if isinstance(root, ast.Name) and root.id in modules:
+            continue  # checked by the caller: a showing library's function
+        return False
+    return True
+
+
+def judge_setup(source: NotebookNode) -> JudgeSetup:
+    """What the judge runs from the source before the first step, and the names it binds so
+    (see the section's comment).
+
+    1. Every import at a module level of every code cell of the source (plain, solution,
+       locked and test cells): each runs on its own, so a module the judge lacks fails only
+       that import (a test using it fails with a ``NameError``, which the release check
+       names), and never makes the name the learner's.
+    2. The plain cells' pure definitions, in order (``_Purity``: imports, functions,
+       classes, and assignments of values built from constants, built-ins and library calls
+       on what came before). A name the learner's answers bind (``answer_names``) is left to
+       the learner; so is a name that a plain cell also binds otherwise, that a solution
+       cell or a plain cell's other statement may change (``data.append(x)``), or whose
+       value needs such a name: the judge's copy would differ from what the notebook means.
+       Those are ``unguarded``: the judge reads them from the learner's process, as before,
+       and the release check asks the instructor to lock the cell a test needs them from.
+    """
+    answers = answer_names(source)
+    imports: list[ast.stmt] = []
+    cells: list[tuple[int, ast.Module]] = []
+    solution_reads: set[str] = set()
+    for number, cell in enumerate(source.cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        tree = _parsed(cell.source)
+        if tree is None:
+            continue
+        imports += _module_imports(tree.body)
+        if not _has_role(cell):
+            cells.append((number, tree))
+        elif is_solution(cell):
+            solution_reads |= _loaded(tree)
+    modules = set().union(*(_import_names(n) for n in imports)) - answers
+    showing = {name for n in imports for name in _import_names(n)
+               if (getattr(n, "module", None) or n.names[0].name).startswith(SHOWING_MODULES)}
+
+    purity = _Purity(modules, modules)
+    pure: list[tuple[ast.stmt, set[str], set[str]]] = []  # node, what it binds, reads
+    tainted: set[str] = set()  # names the judge must not make: the learner's, as before
+    mentioned: set[str] = set(solution_reads)  # names something may change in place
+    defined: dict[str, int] = {}  # every name a plain cell binds, by its first cell
+    for number, tree in cells:
+        for node in tree.body:
+            binds = bound_names(ast.unparse(node)) - modules
+            for name in binds:
+                defined.setdefault(name, number)
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue  # run in step 1
+            if purity.statement(node) and not binds & answers:
+                direct = {node.name} if isinstance(node, _DEFINITIONS) else binds
+                tainted |= binds - direct  # what its functions declare global
+                pure.append((node, direct, _loaded(node, into_functions=False) - modules))
+                purity.known |= direct
+            else:
+                tainted |= binds
+                if not _only_shows(node, showing):
+                    mentioned |= _loaded(node)
+    # Data something may change in place (a solution's ``data.append(x)``) differs in the
+    # judge; so does a value made from a name the judge will not make, and a value aliased
+    # by one that is changed. Functions and classes are not data: calling one changes none.
+    changed = True
+    while changed:
+        changed = False
+        for node, binds, reads in pure:
+            data = not isinstance(node, _DEFINITIONS)
+            now = set(binds) if reads & tainted else set()
+            if data and binds & (mentioned | tainted):
+                now |= binds | reads  # ``B = A`` then ``B.append(x)`` changes A too
+            if not now <= tainted:
+                tainted |= now
+                changed = True
+    names = set(modules)
+    code = [ast.unparse(node) for node in imports]
+    for node, binds, _reads in pure:
+        if not isinstance(node, (ast.Pass, ast.Expr)) and not binds & tainted:
+            code.append(ast.unparse(node))
+            names |= binds
+    unguarded = {name: number for name, number in defined.items()
+                 if name not in names and name not in answers}
+    return JudgeSetup(code=tuple(code), names=frozenset(names), unguarded=unguarded)
+
+
+def unguarded_uses(source: NotebookNode) -> dict[str, list[str]]:
+    """For the release check: the names only an unlocked plain cell binds, which the judge
+    cannot make itself (``judge_setup``), that instructor code in the judge reads, each with
+    where: the tests and locked cells by grade id, the plain cells' functions by name. The
+    judge looks such a name up in the learner's process, where the learner can bind it to
+    anything: the instructor should lock its cell (nbgrader's "Read-only")."""
+    setup = judge_setup(source)
+    risky = set(setup.unguarded) - instructor_names(source)
+    if not risky:
+        return {}
+    uses: dict[str, set[str]] = {}
+    for cell in source.cells:
+        if cell.cell_type != "code" or is_solution(cell) or not (is_grade(cell)
+                                                                 or is_locked(cell)):
+            continue
+        tree = _parsed(cell.source)
+        for name in (_loaded(tree) if tree is not None else set()) & risky:
+            uses.setdefault(name, set()).add(grade_id(cell) or "?")
+    for code in setup.code:
+        tree = _parsed(code)
+        for node in tree.body if tree is not None else []:
+            if isinstance(node, _DEFINITIONS):
+                for name in _loaded(node) & risky:
+                    uses.setdefault(name, set()).add(f"{node.name}()")
+    return {name: sorted(places) for name, places in sorted(uses.items())}

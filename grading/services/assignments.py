@@ -25,6 +25,7 @@ from grading.autograder.notebooks import (
     grading_plan,
     notebook_load,
     source_validate,
+    unguarded_uses,
 )
 from grading.autograder.release import released_notebook
 from grading.autograder.sandbox.local import SandboxUnavailable
@@ -122,6 +123,18 @@ def _test_failures(result: GradeResult, failing: list[str]) -> list[str]:
     return lines
 
 
+def _unguarded_warnings(source_nb: nbformat.NotebookNode) -> list[str]:
+    """One line per name a test (or the instructor's code in the judge) reads that only an
+    unlocked plain cell binds and the judge cannot make itself (``unguarded_uses``): it is
+    read from the learner's process, where the learner can rebind it. A warning, not a
+    failure: such a name may be one the exercise means learners to change."""
+    return [gettext("%(places)s read %(name)s, which only an unlocked cell binds: grading "
+                    "takes it from the learner's code, which can change it. Make that cell "
+                    "read-only (locked) if learners must not change it.")
+            % {"places": ", ".join(places), "name": name}
+            for name, places in unguarded_uses(source_nb).items()]
+
+
 def assignment_release(*, assignment_id: int) -> Assignment:
     """Generate the released notebook with nbgrader, then check it through the pipeline.
 
@@ -150,6 +163,7 @@ def assignment_release(*, assignment_id: int) -> Assignment:
         report["source"], report["released"] = _summary(source_result), _summary(
             released_result)
         report["manual_cells"] = sorted(manual)
+        report["warnings"] = _unguarded_warnings(source_nb)
         auto_max = sum(c.max_score for c in source_result.cells if c.grade_id not in manual)
         if source_result.status != "graded":
             problems.append(gettext("The source notebook did not run to the end: %s")

@@ -71,6 +71,22 @@ def test_a_source_whose_solution_fails_its_tests_is_not_released(assignment):
     assert not checked.is_released
 
 
+def test_the_release_check_warns_of_a_test_reading_a_name_of_an_unlocked_cell(assignment):
+    # ``CASES`` is made by calling the learner's function in a plain cell: the judge cannot
+    # make it itself, so it reads the learner's, which the learner could rebind.
+    source = source_notebook()
+    source.cells.insert(2, nbformat.v4.new_code_cell("CASES = [square(v) for v in (2, 3)]"))
+    source.cells[3].source = "assert list(CASES) == [4, 9]"
+    assignment_source_set(assignment=assignment, data=nbformat.writes(source).encode())
+
+    checked = assignment_release(assignment_id=assignment.pk)
+
+    assert checked.release_state == ReleaseState.RELEASED  # a warning, not a failure
+    [warning] = checked.release_report["warnings"]
+    assert "t1 read CASES" in warning
+    assert "read-only" in warning
+
+
 def test_a_source_whose_tests_pass_the_stub_is_not_released(assignment):
     source = source_notebook()
     source.cells[2].source = "assert True"

@@ -790,8 +790,15 @@ def main() -> None:
     share_files(_judge)
     _judge.namespace.answer_names = frozenset(start.get("answer_names") or ())
     _judge.namespace.instructor_names = frozenset(start.get("instructor_names") or ())
-    if start.get("imports"):  # the solution cells' imports, the judge's own
-        _judge.run(str(start["imports"]), test=False)
+    # The source's imports and plain definitions (notebooks.judge_setup), the judge's own;
+    # each runs on its own, so that one failing (a module missing here) stops none of the
+    # others and its names stay instructor names (a NameError), never the learner's.
+    setup = start.get("imports") or ()
+    for code in [setup] if isinstance(setup, str) else setup:
+        _judge.run(str(code), test=False)
+    # Importing a library lists directories, which copies the learner's files once: nothing
+    # of the learner's has run yet, so the first test must look again.
+    _judge.dirty = True
     while True:
         message = control.read()
         if not message or message.get("op") not in ("test", "locked"):
