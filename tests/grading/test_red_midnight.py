@@ -10,7 +10,7 @@ import json
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_notebook
 
 from grading.autograder.engine import notebook_grade
 from grading.autograder.notebooks import nbgrader_metadata as meta
@@ -158,7 +158,8 @@ def test_odd_nbgrader_metadata_in_a_submission_is_graded_or_rejected_never_a_cra
 
     grade = submission_autograde(submission_id=submission.pk)
 
-    assert grade is not None and grade.status in ("graded", "rejected")
+    assert grade is not None
+    assert grade.status in ("graded", "rejected")
 
 
 # --- 5. A file the test wrote is overwritten by the learner's copy ---------------------------
@@ -204,7 +205,8 @@ def test_a_small_submission_cannot_make_a_huge_grade_record():
     # in the worker's memory and past PostgreSQL's jsonb limit, so the store fails and the
     # submission is retried, each time the same.
     answer = ("def square(x):\n    return x * x\n"
-              "def f():\n    print('\\U0001F600' * 20000)\n    raise ValueError('\\U0001F600' * 3000)")
+              "def f():\n    print('\\U0001F600' * 20000)\n"
+              "    raise ValueError('\\U0001F600' * 3000)")
     result = _grade([SQUARE, new_code_cell("assert square(2) == 4", metadata=meta(
         grade=True, grade_id="t", points=1))], {0: answer}, extra=["f()"] * 200)
 
