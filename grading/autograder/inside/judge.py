@@ -642,30 +642,84 @@ class Judge:
 # What a pickle may name in the judge: the data types of the standard library and of the
 # scientific libraries, and their own rebuilding functions; never a function that could run
 # something (os.system, eval, subprocess...). An instructor's hidden model loads; a
-# learner's file handed over as bytes cannot smuggle code in.
-PICKLE_MODULES = frozenset({"collections", "datetime", "decimal", "fractions", "copyreg",
-                            "_codecs"})
+# learner's file handed over as bytes cannot smuggle code in. Every rule is about exactly
+# what a name resolves to: a dotted name (protocol 4 walks attributes, e.g.
+# ``_frombuffer.__builtins__.get``, a plain function's globals and from there eval) is
+# refused, and a function is allowed only by its exact (module, name).
 PICKLE_BUILTINS = frozenset({"list", "dict", "set", "frozenset", "tuple", "bytearray", "bytes",
                              "complex", "slice", "range", "object", "int", "float", "str",
                              "bool"})
+# Standard-library modules whose own classes are data (their pickles name nothing else).
+PICKLE_CLASS_MODULES = frozenset({"collections", "datetime", "decimal", "fractions",
+                                  "zoneinfo"})
+# Libraries whose own classes a pickle may name (an estimator, a frame, a dtype...).
 PICKLE_LIBRARIES = frozenset({"numpy", "pandas", "sklearn", "scipy", "joblib", "pyarrow"})
-PICKLE_HELPERS = ("_reconstruct", "_restore", "_unpickle", "scalar", "_new_", "__pyx_unpickle",
-                  "_frombuffer")
+# The functions (and constants) their pickles name, exactly: what pickle, joblib.dump and
+# pandas.to_pickle write for arrays, frames, Arrow data, random generators and estimators.
+PICKLE_FUNCTIONS = frozenset({
+    ("_codecs", "encode"), ("copyreg", "_reconstructor"), ("copyreg", "__newobj__"),
+    ("copyreg", "__newobj_ex__"),
+    ("numpy._core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "scalar"),
+    ("numpy._core.numeric", "_frombuffer"), ("numpy.ma.core", "_mareconstruct"),
+    ("numpy.core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),  # 1.x
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy.random._pickle", "__bit_generator_ctor"), ("numpy.random._pickle",
+                                                       "__generator_ctor"),
+    ("numpy.random._pickle", "__randomstate_ctor"),
+    ("pandas", "NA"), ("pandas._libs.missing", "NA"),
+    ("pandas._libs.internals", "_unpickle_block"),
+    ("pandas._libs.tslibs.nattype", "_nat_unpickle"),
+    ("pandas._libs.tslibs.timedeltas", "_timedelta_unpickle"),
+    ("pandas._libs.tslibs.timestamps", "_unpickle_timestamp"),
+    ("pandas.core.indexes.base", "_new_Index"),
+    ("pandas.core.indexes.datetimes", "_new_DatetimeIndex"),
+    ("pandas.core.indexes.interval", "_new_IntervalIndex"),
+    ("pandas.core.indexes.period", "_new_PeriodIndex"),
+    ("pyarrow.lib", "_restore_array"), ("pyarrow.lib", "_reconstruct_table"),
+    ("pyarrow.lib", "_reconstruct_record_batch"), ("pyarrow.lib", "py_buffer"),
+    ("pyarrow.lib", "type_for_alias"), ("pyarrow.lib", "schema"), ("pyarrow.lib", "field"),
+    ("pyarrow.lib", "chunked_array"),
+    ("sklearn.metrics._dist_metrics", "newObj"), ("sklearn.neighbors._kd_tree", "newObj"),
+    ("sklearn.neighbors._ball_tree", "newObj"),
+})
+# Cython writes one ``__pyx_unpickle_<Class>`` per extension class (sklearn's losses and
+# trees, pandas' arrays): too many to list, and compiled, so they are allowed by that
+# prefix only where the name is a compiled function of that very module.
+CYTHON_UNPICKLE = "__pyx_unpickle_"
+# Python 2 names of protocols 0-2, which pickle maps to these before importing.
+PICKLE_PY2 = frozenset({"__builtin__", "copy_reg"})
 
 
-def _pickle_allowed(module: str, name: str) -> bool:
+def _pickle_allowed(module, name) -> bool:
+    if type(module) is not str or type(name) is not str or "." in name:
+        return False
+    if module in PICKLE_PY2:
+        import _compat_pickle
+
+        module, name = _compat_pickle.NAME_MAPPING.get(
+            (module, name), (_compat_pickle.IMPORT_MAPPING.get(module, module), name))
     if module == "builtins":
         return name in PICKLE_BUILTINS
-    if module in PICKLE_MODULES:
-        return module != "_codecs" or name == "encode"
-    if str(module).split(".")[0] not in PICKLE_LIBRARIES:
-        return False
-    if str(name).startswith(PICKLE_HELPERS):
+    if (module, name) in PICKLE_FUNCTIONS:
         return True
-    try:
-        return isinstance(wire.import_object(module, name), type)
-    except Exception:  # noqa: BLE001
+    library = module.split(".")[0] in PICKLE_LIBRARIES
+    if not (library or module in PICKLE_CLASS_MODULES):
         return False
+    try:
+        found = wire.import_object(module, name)
+    except Exception:  # noqa: BLE001 - not there: refused
+        return False
+    if isinstance(found, type):
+        # The module's own class (not one it imported, e.g. a ctypes or subprocess class).
+        home = str(getattr(found, "__module__", ""))
+        return (home.split(".")[0] in PICKLE_LIBRARIES if library else home == module) \
+            and not any(str(getattr(base, "__module__", "")) in ("ctypes", "_ctypes")
+                        for base in found.__mro__)
+    # A plain Python function or method exposes its globals (and the built-ins with them):
+    # only the exact pairs above are ever called.
+    return (library and name.startswith(CYTHON_UNPICKLE)
+            and not isinstance(found, (types.FunctionType, types.MethodType))
+            and callable(found) and getattr(found, "__module__", None) == module)
 
 
 def _audit(event: str, args: tuple) -> None:
