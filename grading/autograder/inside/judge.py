@@ -527,12 +527,28 @@ class Judge:
         answer = reply.get("value")
         if not isinstance(answer, dict) or answer.get("t") != "call":
             raise LearnerGone("the learner process answered a call with something else")
-        for index, after in answer.get("after") or []:
+        changed = self.changed_arguments(answer.get("after"), watched)
+        for index, after in changed.items():
             try:
-                _update_in_place(args[int(index)], self.codec.decode(after, reply_blobs))
+                _update_in_place(args[index], self.codec.decode(after, reply_blobs))
             except Exception:  # noqa: BLE001, S112 - an argument we cannot update stays
                 continue
         return self.codec.decode(answer.get("value"), reply_blobs)
+
+    @staticmethod
+    def changed_arguments(after, watched: list[int]) -> dict:
+        """The arguments the learner process reports after a call, by index: only those the
+        judge asked about (``watch``), each once. The learner's side decides nothing here: a
+        reply naming any other (say the instructor's data, left out of ``watch`` on purpose)
+        is a broken protocol, and nothing of it is applied."""
+        changed: dict = {}
+        for item in [] if after is None else after if isinstance(after, list) else [after]:
+            if not (isinstance(item, list) and len(item) == 2 and type(item[0]) is int
+                    and item[0] in watched and item[0] not in changed):
+                raise LearnerGone("the learner process reported a change to an argument "
+                                  "the judge did not ask about")
+            changed[item[0]] = item[1]
+        return changed
 
     def method(self, proxy: Proxy, name: str, args: tuple):
         try:
