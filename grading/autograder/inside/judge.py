@@ -336,8 +336,11 @@ class Judge:
         self.callbacks: list = []  # the test's functions handed to learner code, by number
         self.codec = wire.Codec(reference=self.reference, resolve=self.resolve,
                                 special=self.special, trusting=False)
-        self.synced: dict[str, tuple[int, int]] = {}  # files copied from the learner process
-        self.dirty = True  # the learner process may have written files since the last copy
+        # Files copied from the learner process: its size and time, and the copy's here.
+        self.synced: dict[str, tuple[int, int, tuple[int, int, int]]] = {}
+        # The learner process may have written files since the last copy: set by each step
+        # (learner cells may have run before it) and each request of a test's.
+        self.dirty = True
         self.syncing = False
         self.own_files: frozenset = frozenset()  # the judge's data files (set at start)
         self.gone = False
@@ -587,8 +590,9 @@ class Judge:
                 "touched": self.touched, "learner_gone": self.gone, "refused": refused}
 
     def file_wanted(self, path) -> None:
-        """A test is about to read or look for ``path``: if it is not here and the learner's
-        code may have written it, copy what the learner's code wrote (``sync_files``)."""
+        """A test is about to read or look for ``path``: if it is not here, or is still the
+        copy of a learner's file fetched earlier, and the learner's code may have written it
+        since, copy what the learner's code wrote (``sync_files``)."""
         if not self.dirty or self.syncing or self.gone:
             return
         try:
@@ -597,7 +601,9 @@ class Judge:
             return
         if isinstance(path, bytes):
             path = path.decode("utf-8", "replace")
-        if path and not os.path.isabs(path) and not os.path.lexists(path):
+        if not path or os.path.isabs(path):
+            return
+        if not os.path.lexists(path) or self.still_synced(os.path.normpath(path)):
             self.sync_files()
 
     def sync_files(self) -> None:
@@ -612,6 +618,19 @@ class Judge:
         finally:
             self.syncing = False
 
+    def still_synced(self, path: str) -> bool:
+        """Whether ``path`` is a learner's file copied here and left exactly as copied (the
+        same file, size and time): only such a copy is ever replaced by a newer one. Once a
+        test wrote, replaced or removed it, the path is the judge's."""
+        copied = self.synced.get(path)
+        if copied is None:
+            return False
+        try:
+            status = os.lstat(path)
+        except OSError:
+            return False
+        return (status.st_size, status.st_mtime_ns, status.st_ino) == copied[2]
+
     def _sync_files(self) -> None:
         try:
             listing = self.request({"op": "files"}, quiet=True)
@@ -624,21 +643,30 @@ class Judge:
             except (TypeError, ValueError, IndexError):
                 continue
             path = os.path.normpath(path)
-            if (path.startswith(("..", "/")) or path in self.own_files
-                    or self.synced.get(path) == (size, stamp) or size > budget
-                    or (path not in self.synced and os.path.lexists(path))):
+            # Never outside the working directory, nor a hidden path (.ipython/...: a
+            # library's or the shell's own files), nor one of the judge's data files.
+            if (os.path.isabs(path) or any(part.startswith(".") for part in path.split(os.sep))
+                    or path in self.own_files or not 0 <= size <= budget):
                 continue
+            copied = self.synced.get(path)
+            if copied is not None and copied[:2] == (size, stamp):
+                continue  # the learner's file has not changed since it was copied
+            if os.path.lexists(path) and not self.still_synced(path):
+                continue  # a test's file (or one it changed): the judge's own
             try:
                 data = self.request({"op": "file", "path": path, "limit": size}, quiet=True)
+                data = data[:size] if isinstance(data, bytes) else b""
                 folder = os.path.dirname(path)
                 if folder:
                     os.makedirs(folder, exist_ok=True)
                 with open(path, "wb") as file:
-                    file.write(data if isinstance(data, bytes) else b"")
+                    file.write(data)
+                status = os.lstat(path)  # what a later sync checks is still there
             except (LearnerGone, Exception):  # noqa: BLE001, S112 - that file stays away
                 continue
-            self.synced[path] = (size, stamp)
-            budget -= size
+            self.synced[path] = (size, stamp, (status.st_size, status.st_mtime_ns,
+                                               status.st_ino))
+            budget -= len(data)
 
     def compile(self, source: str):
         if "%" in source or "!" in source:
