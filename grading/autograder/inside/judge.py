@@ -567,6 +567,9 @@ class Judge:
     def run(self, code: str, *, test: bool) -> dict:
         """Run a test (or a locked cell) and say how it went, as nbgrader would score it."""
         self.touched, self.stderr = False, False
+        # The grader runs the learner's cells in the learner's process, unseen from here:
+        # any step may follow one that wrote files, so each looks again when it wants one.
+        self.dirty = True
         value, error, refused = None, None, False
         with runtime.captured() as (_stdout, stderr):
             try:
