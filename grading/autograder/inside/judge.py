@@ -336,8 +336,11 @@ class Judge:
         self.callbacks: list = []  # the test's functions handed to learner code, by number
         self.codec = wire.Codec(reference=self.reference, resolve=self.resolve,
                                 special=self.special, trusting=False)
-        self.synced: dict[str, tuple[int, int]] = {}  # files copied from the learner process
-        self.dirty = True  # the learner process may have written files since the last copy
+        # Files copied from the learner process: its size and time, and the copy's here.
+        self.synced: dict[str, tuple[int, int, tuple[int, int, int]]] = {}
+        # The learner process may have written files since the last copy: set by each step
+        # (learner cells may have run before it) and each request of a test's.
+        self.dirty = True
         self.syncing = False
         self.own_files: frozenset = frozenset()  # the judge's data files (set at start)
         self.gone = False
@@ -527,12 +530,28 @@ class Judge:
         answer = reply.get("value")
         if not isinstance(answer, dict) or answer.get("t") != "call":
             raise LearnerGone("the learner process answered a call with something else")
-        for index, after in answer.get("after") or []:
+        changed = self.changed_arguments(answer.get("after"), watched)
+        for index, after in changed.items():
             try:
-                _update_in_place(args[int(index)], self.codec.decode(after, reply_blobs))
+                _update_in_place(args[index], self.codec.decode(after, reply_blobs))
             except Exception:  # noqa: BLE001, S112 - an argument we cannot update stays
                 continue
         return self.codec.decode(answer.get("value"), reply_blobs)
+
+    @staticmethod
+    def changed_arguments(after, watched: list[int]) -> dict:
+        """The arguments the learner process reports after a call, by index: only those the
+        judge asked about (``watch``), each once. The learner's side decides nothing here: a
+        reply naming any other (say the instructor's data, left out of ``watch`` on purpose)
+        is a broken protocol, and nothing of it is applied."""
+        changed: dict = {}
+        for item in [] if after is None else after if isinstance(after, list) else [after]:
+            if not (isinstance(item, list) and len(item) == 2 and type(item[0]) is int
+                    and item[0] in watched and item[0] not in changed):
+                raise LearnerGone("the learner process reported a change to an argument "
+                                  "the judge did not ask about")
+            changed[item[0]] = item[1]
+        return changed
 
     def method(self, proxy: Proxy, name: str, args: tuple):
         try:
@@ -548,6 +567,9 @@ class Judge:
     def run(self, code: str, *, test: bool) -> dict:
         """Run a test (or a locked cell) and say how it went, as nbgrader would score it."""
         self.touched, self.stderr = False, False
+        # The grader runs the learner's cells in the learner's process, unseen from here:
+        # any step may follow one that wrote files, so each looks again when it wants one.
+        self.dirty = True
         value, error, refused = None, None, False
         with runtime.captured() as (_stdout, stderr):
             try:
@@ -571,8 +593,9 @@ class Judge:
                 "touched": self.touched, "learner_gone": self.gone, "refused": refused}
 
     def file_wanted(self, path) -> None:
-        """A test is about to read or look for ``path``: if it is not here and the learner's
-        code may have written it, copy what the learner's code wrote (``sync_files``)."""
+        """A test is about to read or look for ``path``: if it is not here, or is still the
+        copy of a learner's file fetched earlier, and the learner's code may have written it
+        since, copy what the learner's code wrote (``sync_files``)."""
         if not self.dirty or self.syncing or self.gone:
             return
         try:
@@ -581,7 +604,9 @@ class Judge:
             return
         if isinstance(path, bytes):
             path = path.decode("utf-8", "replace")
-        if path and not os.path.isabs(path) and not os.path.lexists(path):
+        if not path or os.path.isabs(path):
+            return
+        if not os.path.lexists(path) or self.still_synced(os.path.normpath(path)):
             self.sync_files()
 
     def sync_files(self) -> None:
@@ -596,6 +621,19 @@ class Judge:
         finally:
             self.syncing = False
 
+    def still_synced(self, path: str) -> bool:
+        """Whether ``path`` is a learner's file copied here and left exactly as copied (the
+        same file, size and time): only such a copy is ever replaced by a newer one. Once a
+        test wrote, replaced or removed it, the path is the judge's."""
+        copied = self.synced.get(path)
+        if copied is None:
+            return False
+        try:
+            status = os.lstat(path)
+        except OSError:
+            return False
+        return (status.st_size, status.st_mtime_ns, status.st_ino) == copied[2]
+
     def _sync_files(self) -> None:
         try:
             listing = self.request({"op": "files"}, quiet=True)
@@ -608,21 +646,30 @@ class Judge:
             except (TypeError, ValueError, IndexError):
                 continue
             path = os.path.normpath(path)
-            if (path.startswith(("..", "/")) or path in self.own_files
-                    or self.synced.get(path) == (size, stamp) or size > budget
-                    or (path not in self.synced and os.path.lexists(path))):
+            # Never outside the working directory, nor a hidden path (.ipython/...: a
+            # library's or the shell's own files), nor one of the judge's data files.
+            if (os.path.isabs(path) or any(part.startswith(".") for part in path.split(os.sep))
+                    or path in self.own_files or not 0 <= size <= budget):
                 continue
+            copied = self.synced.get(path)
+            if copied is not None and copied[:2] == (size, stamp):
+                continue  # the learner's file has not changed since it was copied
+            if os.path.lexists(path) and not self.still_synced(path):
+                continue  # a test's file (or one it changed): the judge's own
             try:
                 data = self.request({"op": "file", "path": path, "limit": size}, quiet=True)
+                data = data[:size] if isinstance(data, bytes) else b""
                 folder = os.path.dirname(path)
                 if folder:
                     os.makedirs(folder, exist_ok=True)
                 with open(path, "wb") as file:
-                    file.write(data if isinstance(data, bytes) else b"")
+                    file.write(data)
+                status = os.lstat(path)  # what a later sync checks is still there
             except (LearnerGone, Exception):  # noqa: BLE001, S112 - that file stays away
                 continue
-            self.synced[path] = (size, stamp)
-            budget -= size
+            self.synced[path] = (size, stamp, (status.st_size, status.st_mtime_ns,
+                                               status.st_ino))
+            budget -= len(data)
 
     def compile(self, source: str):
         if "%" in source or "!" in source:
@@ -642,30 +689,84 @@ class Judge:
 # What a pickle may name in the judge: the data types of the standard library and of the
 # scientific libraries, and their own rebuilding functions; never a function that could run
 # something (os.system, eval, subprocess...). An instructor's hidden model loads; a
-# learner's file handed over as bytes cannot smuggle code in.
-PICKLE_MODULES = frozenset({"collections", "datetime", "decimal", "fractions", "copyreg",
-                            "_codecs"})
+# learner's file handed over as bytes cannot smuggle code in. Every rule is about exactly
+# what a name resolves to: a dotted name (protocol 4 walks attributes, e.g.
+# ``_frombuffer.__builtins__.get``, a plain function's globals and from there eval) is
+# refused, and a function is allowed only by its exact (module, name).
 PICKLE_BUILTINS = frozenset({"list", "dict", "set", "frozenset", "tuple", "bytearray", "bytes",
                              "complex", "slice", "range", "object", "int", "float", "str",
                              "bool"})
+# Standard-library modules whose own classes are data (their pickles name nothing else).
+PICKLE_CLASS_MODULES = frozenset({"collections", "datetime", "decimal", "fractions",
+                                  "zoneinfo"})
+# Libraries whose own classes a pickle may name (an estimator, a frame, a dtype...).
 PICKLE_LIBRARIES = frozenset({"numpy", "pandas", "sklearn", "scipy", "joblib", "pyarrow"})
-PICKLE_HELPERS = ("_reconstruct", "_restore", "_unpickle", "scalar", "_new_", "__pyx_unpickle",
-                  "_frombuffer")
+# The functions (and constants) their pickles name, exactly: what pickle, joblib.dump and
+# pandas.to_pickle write for arrays, frames, Arrow data, random generators and estimators.
+PICKLE_FUNCTIONS = frozenset({
+    ("_codecs", "encode"), ("copyreg", "_reconstructor"), ("copyreg", "__newobj__"),
+    ("copyreg", "__newobj_ex__"),
+    ("numpy._core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "scalar"),
+    ("numpy._core.numeric", "_frombuffer"), ("numpy.ma.core", "_mareconstruct"),
+    ("numpy.core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),  # 1.x
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy.random._pickle", "__bit_generator_ctor"), ("numpy.random._pickle",
+                                                       "__generator_ctor"),
+    ("numpy.random._pickle", "__randomstate_ctor"),
+    ("pandas", "NA"), ("pandas._libs.missing", "NA"),
+    ("pandas._libs.internals", "_unpickle_block"),
+    ("pandas._libs.tslibs.nattype", "_nat_unpickle"),
+    ("pandas._libs.tslibs.timedeltas", "_timedelta_unpickle"),
+    ("pandas._libs.tslibs.timestamps", "_unpickle_timestamp"),
+    ("pandas.core.indexes.base", "_new_Index"),
+    ("pandas.core.indexes.datetimes", "_new_DatetimeIndex"),
+    ("pandas.core.indexes.interval", "_new_IntervalIndex"),
+    ("pandas.core.indexes.period", "_new_PeriodIndex"),
+    ("pyarrow.lib", "_restore_array"), ("pyarrow.lib", "_reconstruct_table"),
+    ("pyarrow.lib", "_reconstruct_record_batch"), ("pyarrow.lib", "py_buffer"),
+    ("pyarrow.lib", "type_for_alias"), ("pyarrow.lib", "schema"), ("pyarrow.lib", "field"),
+    ("pyarrow.lib", "chunked_array"),
+    ("sklearn.metrics._dist_metrics", "newObj"), ("sklearn.neighbors._kd_tree", "newObj"),
+    ("sklearn.neighbors._ball_tree", "newObj"),
+})
+# Cython writes one ``__pyx_unpickle_<Class>`` per extension class (sklearn's losses and
+# trees, pandas' arrays): too many to list, and compiled, so they are allowed by that
+# prefix only where the name is a compiled function of that very module.
+CYTHON_UNPICKLE = "__pyx_unpickle_"
+# Python 2 names of protocols 0-2, which pickle maps to these before importing.
+PICKLE_PY2 = frozenset({"__builtin__", "copy_reg"})
 
 
-def _pickle_allowed(module: str, name: str) -> bool:
+def _pickle_allowed(module, name) -> bool:
+    if type(module) is not str or type(name) is not str or "." in name:
+        return False
+    if module in PICKLE_PY2:
+        import _compat_pickle
+
+        module, name = _compat_pickle.NAME_MAPPING.get(
+            (module, name), (_compat_pickle.IMPORT_MAPPING.get(module, module), name))
     if module == "builtins":
         return name in PICKLE_BUILTINS
-    if module in PICKLE_MODULES:
-        return module != "_codecs" or name == "encode"
-    if str(module).split(".")[0] not in PICKLE_LIBRARIES:
-        return False
-    if str(name).startswith(PICKLE_HELPERS):
+    if (module, name) in PICKLE_FUNCTIONS:
         return True
-    try:
-        return isinstance(wire.import_object(module, name), type)
-    except Exception:  # noqa: BLE001
+    library = module.split(".")[0] in PICKLE_LIBRARIES
+    if not (library or module in PICKLE_CLASS_MODULES):
         return False
+    try:
+        found = wire.import_object(module, name)
+    except Exception:  # noqa: BLE001 - not there: refused
+        return False
+    if isinstance(found, type):
+        # The module's own class (not one it imported, e.g. a ctypes or subprocess class).
+        home = str(getattr(found, "__module__", ""))
+        return (home.split(".")[0] in PICKLE_LIBRARIES if library else home == module) \
+            and not any(str(getattr(base, "__module__", "")) in ("ctypes", "_ctypes")
+                        for base in found.__mro__)
+    # A plain Python function or method exposes its globals (and the built-ins with them):
+    # only the exact pairs above are ever called.
+    return (library and name.startswith(CYTHON_UNPICKLE)
+            and not isinstance(found, (types.FunctionType, types.MethodType))
+            and callable(found) and getattr(found, "__module__", None) == module)
 
 
 def _audit(event: str, args: tuple) -> None:
