@@ -95,6 +95,36 @@ def test_a_learner_pickle_naming_a_function_is_refused_by_name():
     assert "is refused in the judge" in error, error
 
 
+def test_a_learner_pickle_cannot_make_a_library_class_that_writes_files():
+    # numpy.memmap is numpy's own class, but made by a pickle with mode "w+" it would zero
+    # the judge's own data file (an expected array the tests compare with): refused, as are
+    # the libraries' other file-writing classes; the judge's data is untouched
+    cells = [
+        DATA,
+        new_code_cell("import pickle\n### BEGIN SOLUTION\nanswer = 1\n### END SOLUTION\n"
+                      "class Zero:\n    def __reduce__(self):\n"
+                      "        return (np.memmap, ('expected.npy', 'uint8', 'w+', 0, (16,)))\n"
+                      "class Store:\n    def __reduce__(self):\n"
+                      "        return (pd.HDFStore, ('expected.npy', 'w'))\n"
+                      "for name, what in (('zero.pkl', Zero()), ('store.pkl', Store())):\n"
+                      "    with open(name, 'wb') as f:\n        pickle.dump(what, f)",
+                      metadata=meta(solution=True, grade_id="save")),
+        new_code_cell("import pickle\nfrom aimd_grading import learner_file\n"
+                      "np.save('expected.npy', np.arange(4))\n"
+                      "for name in ('zero.pkl', 'store.pkl'):\n"
+                      "    try:\n        pickle.loads(learner_file(name))\n"
+                      "    except PermissionError as refused:\n"
+                      "        assert 'is refused in the judge' in str(refused)\n"
+                      "    else:\n        raise AssertionError(name + ' was loaded')\n"
+                      "assert (np.load('expected.npy') == np.arange(4)).all()",
+                      metadata=meta(grade=True, grade_id="t", points=1)),
+    ]
+
+    result = _grade(cells)
+
+    assert _scores(result)["t"] == (1.0, None)
+
+
 def test_a_function_that_changes_its_argument_in_place_is_still_seen_to():
     # The write-back the judge asked for (a test's own list and array) still applies.
     cells = [
