@@ -54,8 +54,22 @@ def load_content() -> dict:
         return yaml.safe_load(f)
 
 
-def _documents() -> dict[str, int]:
-    """The shipped data sets as Wagtail documents in a "Demo data" collection (by file name)."""
+def _datasets(node) -> set[str]:
+    """The data sets the demo content's ``dataset`` blocks offer for download."""
+    if isinstance(node, dict):
+        found = {node["value"]} if node.get("type") == "dataset" else set()
+        return found.union(*(_datasets(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_datasets(value) for value in node))
+    return set()
+
+
+def _documents(names: set[str] | None = None) -> dict[str, int]:
+    """The data sets the modules offer (``names``; by default those the demo content places
+    in its pages) as Wagtail documents in a "Demo data" collection, by file name. Only those:
+    the data folder also holds an assignment's hidden data (held-out answers), which must
+    never be a public document."""
+    names = _datasets(load_content()) if names is None else names
     Document = get_document_model()
     root = Collection.get_first_root_node()
     collection = root.get_children().filter(name="Demo data").first()
@@ -63,6 +77,8 @@ def _documents() -> dict[str, int]:
         collection = root.add_child(name="Demo data")
     ids = {}
     for path in sorted((DEMO_DIR / "data").glob("*.csv")):
+        if path.name not in names:
+            continue
         document = Document.objects.filter(collection=collection, title=path.name).first()
         if document is None:
             with path.open("rb") as f:
@@ -136,7 +152,7 @@ def demo_programme_seed(*, home_ko: CataloguePage, instructors=()) -> DemoProgra
     """Create the demo programme under the Korean home page and translate it to English."""
     content = load_content()
     en = Locale.objects.get(language_code="en")
-    documents = _documents()
+    documents = _documents(_datasets(content))
     spec = content["programme"]
 
     programme = _child(home_ko, ProgrammePage, spec["slug"])

@@ -30,10 +30,13 @@ def hub_username(user) -> str:
 
 
 def hub_groups(user) -> list[str]:
+    """The hub's groups of ``user``. Only superusers administer the hub: its admin role may
+    make a token of any learner and open, or overwrite, their lab (the notebook "Submit from
+    my lab" sends); staff who only approve pages and enrolments are hub users, no more."""
     groups = []
-    if user.is_staff or user.is_superuser:
+    if user.is_superuser:
         groups += [HUB_USERS_GROUP, HUB_ADMINS_GROUP]
-    elif user_may_use_notebooks(user=user):
+    elif user.is_staff or user_may_use_notebooks(user=user):
         groups.append(HUB_USERS_GROUP)
     return groups
 

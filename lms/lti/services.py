@@ -138,7 +138,12 @@ def _account(*, lti_user: LtiUser, link_url_for) -> tuple[User | None, str]:
     account has the launch's email address (the platform's word is not proof of owning it);
     or a new account with no password (the platform signs the person in)."""
     if lti_user.auth_user_id is not None:
-        return lti_user.auth_user, ""
+        linked = lti_user.auth_user
+        if _privileged(linked):  # given rights since it was linked: never on a platform's word
+            logger.warning("lti: lti user %s is linked to privileged user %s: refused",
+                           lti_user.pk, linked.pk)
+            raise protocol.LaunchRefused("privileged_account", f"user {linked.pk}")
+        return linked, ""
     email = (lti_user.email or "").strip()
     existing = User.objects.filter(email__iexact=email).first() if email else None
     if existing is not None and _privileged(existing):

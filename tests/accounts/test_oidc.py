@@ -74,10 +74,16 @@ def test_someone_not_enrolled_is_not_in_the_hub_users_group(client, hub_client):
     assert claims["groups"] == []
 
 
-def test_site_staff_are_hub_admins(client, hub_client):
-    claims = sign_in_through_the_hub(client, UserFactory(is_staff=True))
+def test_superusers_are_hub_admins(client, hub_client):
+    claims = sign_in_through_the_hub(client, UserFactory(is_staff=True, is_superuser=True))
 
     assert set(claims["groups"]) == {"hub-users", "hub-admins"}
+
+
+def test_other_staff_use_the_hub_but_do_not_administer_it(client, hub_client):
+    claims = sign_in_through_the_hub(client, UserFactory(is_staff=True))
+
+    assert claims["groups"] == ["hub-users"]
 
 
 def test_an_unknown_redirect_is_refused(client, hub_client):
