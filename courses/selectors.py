@@ -11,7 +11,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -217,13 +216,6 @@ class RunState:
     @property
     def is_full(self) -> bool:
         return self.seats_left == 0
-
-    @property
-    def seats_counted(self) -> bool:
-        """May the page say how many seats are left? Only when that does not give away a
-        count the statistics hide (1 to REPORTS_SUPPRESSION_THRESHOLD - 1 learners): capacity
-        minus the seats left is the run's enrolment, public to anyone who reads the page."""
-        return self.taken == 0 or self.taken >= settings.REPORTS_SUPPRESSION_THRESHOLD
 
     @property
     def is_open(self) -> bool:

@@ -138,20 +138,22 @@ c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 0}
 c.Spawner.environment = {"TZ": "Asia/Seoul", "LMS_BASE_URL": LMS_BASE_URL}
 
 if SPAWNER == "local":
-    # No isolation between learners: the demo on one machine only.
-    c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
+    # The demo on one machine: each lab in a bubblewrap sandbox that sees its own home, the
+    # system and the Python environment read-only, and nothing else of the project (not the
+    # site's secrets, database, sources or other labs): hub_config/sandboxed_spawner.py.
+    sys.path.insert(0, str(ROOT / "hub_config"))
+    c.JupyterHub.spawner_class = "sandboxed_spawner.SandboxedLocalSpawner"
     home = Path(os.environ.get("JUPYTERHUB_LOCAL_HOME", "var/hub/home/{username}"))
     c.SimpleLocalProcessSpawner.home_dir_template = str(home if home.is_absolute() else ROOT / home)
+    c.SandboxedLocalSpawner.project_dir = str(ROOT)
+    c.SandboxedLocalSpawner.shown_paths = [str(ROOT / "hub_config" / "lab"),
+                                           str(ROOT / "aimd_grading.py")]
     # Learners' labs: nbgrader's instructor tools (it is installed beside the site) and
     # JupyterLab's news pop-up are off; grading happens on the site.
     c.Spawner.environment["JUPYTER_CONFIG_PATH"] = str(ROOT / "hub_config" / "lab")
     singleuser = BIN / "jupyterhub-singleuser"
     if singleuser.exists():
         c.Spawner.cmd = [str(singleuser)]
-    # The servers run as the hub's own user; where that is root (a throwaway demo machine or
-    # CI), Jupyter Server needs to be told that this is intended.
-    if os.geteuid() == 0:
-        c.Spawner.args = ["--allow-root"]
 elif SPAWNER == "docker":
     if importlib.util.find_spec("dockerspawner") is None:
         config_error("JUPYTERHUB_SPAWNER=docker needs the dockerspawner package installed.")

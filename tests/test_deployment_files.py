@@ -330,7 +330,7 @@ def test_hub_config_demo_signs_in_anyone_and_runs_local_processes_on_loopback(tm
     config = _hub_config(tmp_path, JUPYTERHUB_DEMO_AUTH="1")
 
     assert config["JupyterHub"]["authenticator_class"] == "jupyterhub.auth.DummyAuthenticator"
-    assert config["JupyterHub"]["spawner_class"] == "jupyterhub.spawner.SimpleLocalProcessSpawner"
+    assert config["JupyterHub"]["spawner_class"] == "sandboxed_spawner.SandboxedLocalSpawner"
     assert config["JupyterHub"]["bind_url"].startswith("http://127.0.0.1:")
     assert config["JupyterHub"]["default_url"] == "/hub/home"
     assert config["Spawner"]["default_url"] == "/lab"
