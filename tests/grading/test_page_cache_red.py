@@ -128,15 +128,19 @@ def _seats_left(page) -> str:
 
 
 def _seats_left_of(html: str) -> str:
-    """The run's "30석 중 29석" (Korean, the site's language)."""
-    cell = re.search(r"(\d+)석 중 (\d+)석", html)
-    assert cell is not None
-    return cell.group(2)
+    """Whether the run has seats left, as its row says (Korean, the site's language): the
+    page never says how many (that would be the run's enrolment)."""
+    if "정원 마감" in html:
+        return "full"
+    assert "자리 있음" in html
+    return "available"
 
 
 def test_synthetic_learners_loaded_into_a_run_show_in_its_seats_at_once(client,
                                                                         enrolled_learner,
                                                                         programme, run):
+    run.capacity = 6  # the learner and the five below fill it
+    run.save(update_fields=["capacity"])
     client.force_login(enrolled_learner)
     before = warm(client, programme.url)
     assert hit(get(client, programme.url))
@@ -345,6 +349,8 @@ def test_an_extension_revoked_shows_at_once(signed_in, module_url, released_assi
 
 def test_a_bulk_enrolment_and_a_staff_drop_show_at_once(signed_in, programme, run,
                                                         enrolled_learner):
+    run.capacity = 2  # the learner and the one enrolled below fill it
+    run.save(update_fields=["capacity"])
     other = UserFactory()
     before, after = _moves_on(signed_in, programme.url, lambda: enrolments_bulk_create(
         run=run, data=f"email\n{other.email}\n".encode()))
