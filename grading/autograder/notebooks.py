@@ -416,26 +416,6 @@ def answer_names(source: NotebookNode) -> set[str]:
     return names
 
 
-def solution_imports(source: NotebookNode) -> str:
-    """The top-level import statements of the instructor's solution cells, as code: the
-    judge runs them itself, so a module a test uses is the judge's own even where only the
-    solution imported it (never an object the learner's process calls ``np``)."""
-    lines: list[str] = []
-    for cell in source.cells:
-        if cell.cell_type != "code" or not is_solution(cell):
-            continue
-        code = "\n".join(line for line in cell.source.splitlines()
-                         if not line.lstrip().startswith(("%", "!")))
-        try:
-            tree = ast.parse(code)
-        except (SyntaxError, ValueError):
-            continue
-        lines += [ast.unparse(node) for node in tree.body
-                  if isinstance(node, (ast.Import, ast.ImportFrom)) and not getattr(
-                      node, "level", 0)]
-    return "\n".join(lines)
-
-
 def instructor_names(source: NotebookNode) -> set[str]:
     """The names the source's locked and test cells bind, the modules any of its code cells
     imports and the plain cells' definitions the judge makes itself (``judge_setup``),
